@@ -4,15 +4,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
-export QT_QPA_PLATFORM ?= offscreen
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install bench pretrain clean
+.PHONY: run test install apt bench pretrain clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+
+# System packages the tests use (socat for serial pty pairs); only when missing and we may install.
+APT_PACKAGES := socat gcc
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; \
+	  else echo "warning: please install:$$missing (serial pty tests will be skipped)"; fi; fi
 
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 $(STAMP): $(PY) pyproject.toml
@@ -24,11 +32,16 @@ $(STAMP): $(PY) pyproject.toml
 
 install: $(STAMP)
 
-run: QT_QPA_PLATFORM =
+# Opens the studio on the simulated IMU. With no display it runs offscreen: pass e.g.
+# ARGS="--screenshot studio.png --quit-after 5" to see it.
+ARGS ?=
 run: $(STAMP)
-	$(VENV)/bin/studio --device simulator
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY$$QT_QPA_PLATFORM" ]; then \
+	  echo "No display found: running offscreen (set DISPLAY, or pass ARGS=\"--screenshot studio.png --quit-after 5\")."; \
+	  export QT_QPA_PLATFORM=offscreen; fi; \
+	$(VENV)/bin/studio --device simulator $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) apt
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

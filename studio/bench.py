@@ -1,0 +1,46 @@
+"""``studio bench NAME``: benchmarks that print numbers (speed targets live here, not in tests).
+
+Each benchmark is a module with ``add_arguments(parser)`` and ``run(args) -> int`` and a short mode,
+so CI can run every one briefly (``studio bench all --short``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
+    # name: (module, what it measures, arguments for the short mode)
+    "plot": ("studio.ui.bench_plot", "live plot fps, CPU share and drops at 9 ch x 200 Hz", ["--seconds", "2"]),
+    "parsers": ("studio.devices.bench_parsers", "parser throughput and 1 kHz pty loss", ["--seconds", "2"]),
+    "enrol": ("studio.recognition.bench_enrol", "take-to-recogniser time, idle false triggers", ["--short"]),
+    "latency": ("studio.recognition.bench_latency", "end-to-end gesture latency p50/p95/max", ["--seconds", "10"]),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", choices=[*BENCHMARKS, "all"], help="benchmark to run ('all' runs each in short mode)")
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for that benchmark")
+
+
+def _run_one(name: str, argv: list[str]) -> int:
+    module_name, text, _ = BENCHMARKS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"studio bench {name}", description=text)
+    module.add_arguments(parser)
+    return int(module.run(parser.parse_args(argv)) or 0)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.name != "all":
+        return _run_one(args.name, args.rest)
+    failures = 0
+    for name, (_, text, short) in BENCHMARKS.items():
+        print(f"== {name}: {text}", flush=True)
+        try:
+            failures += _run_one(name, short) != 0
+        except Exception as err:  # one broken benchmark must not hide the others' numbers
+            print(f"benchmark {name} failed: {err!r}", file=sys.stderr)
+            failures += 1
+    return 1 if failures else 0
