@@ -1,0 +1,62 @@
+"""Quick checks of a pre-trained model on fresh synthetic data (a sanity signal, not the evaluation:
+real-data evaluation lives in :mod:`studio.recognition.evaluate`), and its default rejection statistics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _render_set(names, n_per_class: int, rng, model):
+    from studio import synth
+
+    heavy = getattr(synth.Domain, "heavy", synth.Domain.default)
+    xs, ys = [], []
+    for ci, name in enumerate(names):
+        for _ in range(n_per_class):
+            rate = float(rng.choice([50.0, 100.0, 200.0]))
+            xs.append(model.preprocess([synth.render_gesture(name, rng, rate_hz=rate, domain=heavy())], rate_hz=rate))
+            ys.append(ci)
+    from studio.model.data import concat_batches
+
+    return model.embed_batch(concat_batches(xs)), np.array(ys)
+
+
+def synthetic_holdout(model, seed: int = 0, n_per_class: int = 12, shots=(1, 5)) -> dict:
+    """Accuracy on freshly rendered gestures (heavy domain randomisation): zero-shot from the gesture
+    descriptions, and k-shot with class prototypes = mean embedding of k takes (no text)."""
+    from studio import synth
+
+    rng = np.random.default_rng(seed)
+    names = sorted(synth.GESTURES)
+    emb, y = _render_set(names, n_per_class, rng, model)
+    out = {}
+    text = model.embed_text([synth.GESTURES[n].description for n in names])
+    out["synth_zero_shot_acc"] = round(float(np.mean((emb @ text.T).argmax(1) == y)), 4)
+    for k in shots:
+        accs = []
+        for rep in range(3):
+            r = np.random.default_rng(seed + rep)
+            support = np.concatenate([r.choice(np.flatnonzero(y == c), k, replace=False) for c in range(len(names))])
+            query = np.setdiff1d(np.arange(len(y)), support)
+            protos = np.stack([emb[support][y[support] == c].mean(0) for c in range(len(names))])
+            accs.append(np.mean((emb[query] @ protos.T).argmax(1) == y[query]))
+        out[f"synth_{k}_shot_acc"] = round(float(np.mean(accs)), 4)
+    out["synth_n_classes"] = len(names)
+    return out
+
+
+def calibration(model, seed: int = 0, n: int = 60) -> dict:
+    """Similarity statistics a recogniser uses before the user calibrates: how similar ordinary idle
+    movement looks to gesture descriptions, versus how similar real gestures look to their own."""
+    from studio import synth
+
+    rng = np.random.default_rng(seed)
+    names = sorted(synth.GESTURES)
+    text = model.embed_text([synth.GESTURES[nm].description for nm in names])
+    idle = [synth.render_idle(rng, model.window_s + 1.0, rate_hz=100.0) for _ in range(n)]
+    idle_sim = (model.embed(idle) @ text.T).max(1)
+    emb, y = _render_set(names, max(1, n // len(names)), rng, model)
+    own = (emb @ text.T)[np.arange(len(y)), y]
+    return {"idle_text_sim_p95": round(float(np.percentile(idle_sim, 95)), 4),
+            "gesture_text_sim_p10": round(float(np.percentile(own, 10)), 4),
+            "gesture_text_sim_median": round(float(np.median(own)), 4)}

@@ -1,0 +1,82 @@
+"""The inference face of the model: numpy windows / texts in, L2-normalised joint-space embeddings out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from studio.model.config import Preset
+from studio.model.preprocess import Batch, preprocess
+from studio.model.text import TextEncoder, shared_text_encoder
+from studio.signals.stream import CANONICAL_CHANNELS
+
+SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "model"
+
+
+class MotionModel:
+    """A pre-trained encoder with its preprocessing, embedding motion and text into one space.
+
+    ``embed`` accepts any subset of canonical channels (absent ones are masked), any sample rate (resampled
+    to ``rate_hz``), NaN-padded or variable-length windows (cropped around the nucleus / padded to
+    ``window_s``). ``embed_text`` runs the frozen MiniLM (cached) and the text projection head.
+    """
+
+    def __init__(self, net, preset: Preset, meta: dict | None = None, text_encoder: TextEncoder | None = None):
+        self.net = net.eval()
+        self.preset = preset
+        self.meta = meta or {}
+        self.text_encoder = text_encoder or shared_text_encoder()
+        self._text_cache: dict[str, np.ndarray] = {}
+
+    @property
+    def rate_hz(self) -> float:
+        return self.preset.pre.rate_hz
+
+    @property
+    def window_s(self) -> float:
+        return self.preset.pre.window_s
+
+    @property
+    def dim(self) -> int:
+        return self.preset.model.embed_dim
+
+    def preprocess(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0) -> Batch:
+        return preprocess(windows, channels, rate_hz, self.preset.pre, self.preset.model.token_len)
+
+    def embed_batch(self, batch: Batch, chunk: int = 256) -> np.ndarray:
+        """(n, E) embeddings of an already preprocessed :class:`Batch`."""
+        out = []
+        with torch.inference_mode():
+            for i in range(0, batch.x.shape[0], chunk):
+                e = self.net.embed_motion(torch.from_numpy(batch.x[i:i + chunk]),
+                                          torch.from_numpy(batch.valid[i:i + chunk]),
+                                          torch.from_numpy(batch.chan[i:i + chunk]))
+                out.append(e.numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
+
+    def embed(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0) -> np.ndarray:
+        """(n, E) float32 L2-normalised embeddings of windows ((n, T, C) array or list of (T, C))."""
+        return self.embed_batch(self.preprocess(windows, channels, rate_hz))
+
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        """(n, E) float32 L2-normalised embeddings of descriptions (cached per text)."""
+        texts = [str(t) for t in texts]
+        new = [t for t in dict.fromkeys(texts) if t not in self._text_cache]
+        if new:
+            raw = torch.from_numpy(self.text_encoder.encode(new))
+            with torch.inference_mode():
+                proj = self.net.embed_text(raw).numpy()
+            self._text_cache.update(zip(new, proj))
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self._text_cache[t] for t in texts]).astype(np.float32)
+
+
+def load_model(path=None) -> MotionModel:
+    """Load a checkpoint folder (None = the shipped weights under resources/model/)."""
+    from studio.model.checkpoint import load_checkpoint
+
+    net, preset, meta = load_checkpoint(SHIPPED if path is None else path)
+    return MotionModel(net, preset, meta)

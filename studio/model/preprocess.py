@@ -1,0 +1,104 @@
+"""Raw canonical samples -> fixed-length, normalised model input with time and channel masks (numpy).
+
+A window of any length, rate and channel subset becomes:
+  x     (L, 6) float32  normalised values in canonical channel order, 0 where missing or padded
+  valid (L,)   bool     the sample exists (False = padding)
+  chan  (6,)   bool     the channel exists (False = the device has no such axis: masked, never faked)
+  tok_w (N,)   float32  motion energy per token, normalised to sum 1 (used by focused masking)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from studio.model.config import PreprocessConfig
+from studio.signals.nucleus import find_nucleus, motion_energy, token_weights
+from studio.signals.stream import CANONICAL_CHANNELS
+from studio.signals.units import resample_uniform
+
+N_CH = len(CANONICAL_CHANNELS)
+_ACC = np.array([c.startswith("acc") for c in CANONICAL_CHANNELS])
+
+
+@dataclass
+class Batch:
+    """Preprocessed windows, stacked: x (n, L, 6), valid (n, L), chan (n, 6), tok_w (n, N)."""
+
+    x: np.ndarray
+    valid: np.ndarray
+    chan: np.ndarray
+    tok_w: np.ndarray
+
+
+def to_canonical_order(x: np.ndarray, channels: tuple[str, ...] | list[str]) -> np.ndarray:
+    """(T, C) in ``channels`` order -> (T, 6) canonical order, NaN columns for channels not given."""
+    x = np.asarray(x, np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] != len(channels):
+        raise ValueError(f"window of shape {x.shape} does not match {len(channels)} channels {tuple(channels)}")
+    unknown = [c for c in channels if c not in CANONICAL_CHANNELS]
+    if unknown:
+        raise ValueError(f"unknown channels {unknown}; expected names from {CANONICAL_CHANNELS}")
+    out = np.full((x.shape[0], N_CH), np.nan, np.float32)
+    for i, name in enumerate(channels):
+        out[:, CANONICAL_CHANNELS.index(name)] = x[:, i]
+    return out
+
+
+def _fit_window(x: np.ndarray, length: int, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Crop around the nucleus (or centre) / pad symmetrically to ``length`` samples."""
+    n = x.shape[0]
+    out = np.full((length, N_CH), np.nan, np.float32)
+    valid = np.zeros(length, bool)
+    if n >= length:
+        nuc = find_nucleus(x, rate_hz)
+        centre = (nuc[0] + nuc[1]) // 2 if nuc else n // 2
+        start = int(np.clip(centre - length // 2, 0, n - length))
+        out[:] = x[start:start + length]
+        valid[:] = True
+    else:
+        off = (length - n) // 2
+        out[off:off + n] = x
+        valid[off:off + n] = True
+    return out, valid
+
+
+def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig, token_len: int):
+    """One window -> (x (L, 6), valid (L,), chan (6,), tok_w (N,)); see the module docstring."""
+    x = to_canonical_order(x, channels)
+    rows = np.flatnonzero(np.isfinite(x).any(axis=1))
+    if rows.size == 0:
+        raise ValueError("window has no finite samples")
+    x = x[rows[0]: rows[-1] + 1]  # NaN padding at either end is not part of the movement
+    rate = cfg.rate_hz if not rate_hz or rate_hz <= 0 else float(rate_hz)
+    if x.shape[0] > 1 and abs(rate - cfg.rate_hz) > 1e-6:
+        x = resample_uniform(x, rate, cfg.rate_hz)
+    chan = np.isfinite(x).any(axis=0)
+    x, valid = _fit_window(x, cfg.window_len, cfg.rate_hz)
+    tok_w = token_weights(motion_energy(np.where(valid[:, None], x, np.nan), cfg.rate_hz), token_len)
+    if cfg.remove_acc_mean:
+        with np.errstate(all="ignore"):
+            mean = np.nanmean(np.where(valid[:, None], x, np.nan), axis=0)
+        x = x - np.where(_ACC & chan, np.nan_to_num(mean), 0.0)
+    scale = np.where(_ACC, cfg.acc_scale, cfg.gyro_scale).astype(np.float32)
+    x = np.nan_to_num(x / scale, nan=0.0, posinf=0.0, neginf=0.0)
+    x[~valid] = 0.0
+    x[:, ~chan] = 0.0
+    return x.astype(np.float32), valid, chan, tok_w.astype(np.float32)
+
+
+def preprocess(windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0,
+               cfg: PreprocessConfig | None = None, token_len: int = 8) -> Batch:
+    """Preprocess ``windows`` ((n, T, C) array or list of (T, C)) into a :class:`Batch`."""
+    cfg = cfg or PreprocessConfig()
+    if isinstance(windows, np.ndarray) and windows.ndim == 2:
+        windows = [windows]
+    parts = [preprocess_one(w, tuple(channels), rate_hz, cfg, token_len) for w in windows]
+    if not parts:
+        n_tok = cfg.window_len // token_len
+        return Batch(np.zeros((0, cfg.window_len, N_CH), np.float32), np.zeros((0, cfg.window_len), bool),
+                     np.zeros((0, N_CH), bool), np.zeros((0, n_tok), np.float32))
+    return Batch(*(np.stack(p) for p in zip(*parts)))
