@@ -1,0 +1,75 @@
+"""``studio evaluate DATA.npz``: UniMotion against DTW-1NN and MiniRocket on the same labelled takes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from studio.recognition.evaluate import ALL_METHODS
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError("shots must be integers >= 0")
+    return values
+
+
+def _fraction(text: str) -> float | None:
+    if text.lower() in ("none", "off", ""):
+        return None
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError("label fraction must be in (0, 1], or 'none'")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", help="DATA.npz: X (n,T,C) NaN-padded, y, channels, rate_hz, optional split, "
+                        "subject, descriptions (JSON label -> text); see tools/make_eval_sets.py")
+    parser.add_argument("--shots", type=_int_list, default=[0, 1, 3, 5],
+                        help="takes per class to enrol, comma-separated; 0 = zero-shot from text (default 0,1,3,5)")
+    parser.add_argument("--label-fraction", type=_fraction, default=0.1,
+                        help="fraction of the train part labelled, rest unlabeled; 'none' to skip (default 0.1)")
+    parser.add_argument("--seeds", type=int, default=3, help="draws to average over (default 3)")
+    parser.add_argument("--methods", default=",".join(ALL_METHODS),
+                        help=f"comma-separated, from {','.join(ALL_METHODS)} (default all)")
+    parser.add_argument("--model", default=None, help="model checkpoint folder (default: shipped weights)")
+    parser.add_argument("--json", default=None, metavar="OUT", help="write the rows as JSON here")
+    parser.add_argument("--quiet", action="store_true", help="no per-run progress lines")
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.recognition.evaluate import evaluate, format_table, settings_for
+
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in ALL_METHODS]
+    if unknown or not methods:
+        print(f"studio evaluate: unknown method(s) {unknown}; choose from {','.join(ALL_METHODS)}", file=sys.stderr)
+        return 2
+    if not Path(args.data).is_file():
+        print(f"studio evaluate: {args.data}: no such file (build the real sets with "
+              "`python tools/make_eval_sets.py`)", file=sys.stderr)
+        return 2
+    progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    start = time.perf_counter()
+    try:
+        rows = evaluate(args.data, shots=args.shots, label_fraction=args.label_fraction, seeds=args.seeds,
+                        methods=methods, model_path=args.model, on_progress=progress)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"studio evaluate: {exc}", file=sys.stderr)
+        return 2
+    settings = [name for name, _ in settings_for(args.shots, args.label_fraction)]
+    print(f"{args.data}  (accuracy % (macro-F1 %), mean over {args.seeds} seed(s); "
+          f"{time.perf_counter() - start:.0f} s)")
+    print(format_table(rows, methods, settings))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+    return 0
