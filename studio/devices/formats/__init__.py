@@ -1,0 +1,109 @@
+"""Incremental parsers for IMU byte streams: CSV lines, WitMotion 0x55 frames and our framed protocol.
+
+Every parser has the same shape: ``feed(data: bytes) -> list[Sample]``. It keeps any incomplete tail
+for the next call, never raises on bad input, and counts what it had to skip in ``errors``. Samples
+are already in canonical units (acc in g, gyro in deg/s); a channel the device does not measure is NaN
+(masked, never faked).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import NamedTuple
+
+from studio.signals.stream import CANONICAL_CHANNELS
+
+NAN = math.nan
+N_CHANNELS = len(CANONICAL_CHANNELS)
+ACC_ONLY = CANONICAL_CHANNELS[:3]
+
+
+class Sample(NamedTuple):
+    """One canonical sample: six values (NaN where absent), device time in seconds (None if the device
+    sends none) and the device's sample counter (-1 if it has none)."""
+
+    values: tuple[float, ...]
+    t: float | None = None
+    seq: int = -1
+
+
+class Parser:
+    """Base class: ``feed`` bytes, get samples; ``errors`` counts skipped garbage/corrupt records."""
+
+    name = "base"
+
+    def __init__(self) -> None:
+        self.errors = 0
+        self.samples = 0
+        # Canonical channels this stream actually measures; parsers narrow it once they know.
+        self.channels: tuple[str, ...] = CANONICAL_CHANNELS
+
+    def feed(self, data: bytes) -> list[Sample]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def pending(self) -> int:
+        """Bytes held back waiting for the rest of a record."""
+        return 0
+
+
+class RateEstimator:
+    """Sample rate from timestamps: median interval over the last ``window`` samples.
+
+    The median ignores the odd late burst (USB delivers in blocks) that a mean would not.
+    """
+
+    def __init__(self, window: int = 200) -> None:
+        self._times: deque[float] = deque(maxlen=window)
+        self._count: deque[int] = deque(maxlen=window)
+
+    def add(self, t: float, n: int = 1) -> None:
+        """Record that ``n`` samples were complete at time ``t`` (device or arrival clock)."""
+        self._times.append(t)
+        self._count.append(n)
+
+    @property
+    def rate_hz(self) -> float:
+        """Estimated rate, 0.0 until at least two stamps cover some time."""
+        if len(self._times) < 2:
+            return 0.0
+        times = list(self._times)
+        counts = list(self._count)
+        if all(c == 1 for c in counts):
+            gaps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
+            if not gaps:
+                return 0.0
+            return 1.0 / gaps[len(gaps) // 2]
+        span = times[-1] - times[0]
+        return (sum(counts) - counts[0]) / span if span > 0 else 0.0
+
+
+def make_parser(fmt: str, **options: object) -> Parser:
+    """Build the parser for a serial ``format=`` name: ``csv``, ``witmotion`` or ``frame``."""
+    from studio.devices.formats.csv_lines import CsvLineParser
+    from studio.devices.formats.frame import FrameParser
+    from studio.devices.formats.witmotion import WitMotionParser
+
+    kinds: dict[str, type[Parser]] = {"csv": CsvLineParser, "witmotion": WitMotionParser, "frame": FrameParser}
+    try:
+        return kinds[fmt](**options)  # type: ignore[arg-type]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(sorted(kinds))}") from None
+
+
+FORMATS = ("csv", "witmotion", "frame")
+
+
+def detect_format(data: bytes) -> str | None:
+    """Guess the serial format from a probe of raw bytes: the parser that recovers most samples wins.
+
+    Returns ``None`` when no parser recognises anything (e.g. the device sent nothing yet).
+    """
+    best, best_n = None, 0
+    for fmt in ("frame", "witmotion", "csv"):
+        parser = make_parser(fmt)
+        n = len(parser.feed(data))
+        if n > best_n:
+            best, best_n = fmt, n
+    return best
