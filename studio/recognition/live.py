@@ -1,0 +1,225 @@
+"""Live recognition without Qt: canonical chunks in, one event per performed gesture out.
+
+Segmentation is driven by motion energy (:mod:`studio.signals.nucleus`): a movement *starts* when the
+energy rises above ``on_level`` and *ends* when it has stayed below ``off_level`` for ``gap_s`` (the same
+gap the nucleus detector merges over, so a pause inside a letter does not split it). When it ends, the
+window handed to the recogniser is centred on the movement's nucleus, so a gesture is classified once per
+performance; a movement longer than ``max_active_s`` is classified at that point (fallback) and its
+remainder falls in the refractory period, so continuous motion (walking) cannot fire repeatedly. Per sample the cost is a short energy update; the model runs only at the end
+of a movement.
+
+Everything runs on the caller's thread (the StreamRunner's), so the event callback gets the arrival time of
+the sample that completed the gesture and the latency from it to the event.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from studio.signals import nucleus
+from studio.signals.ringbuffer import RingBuffer
+from studio.signals.stream import CANONICAL_CHANNELS, Chunk
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Segmentation settings (seconds are in the stream's sample time)."""
+
+    on_level: float = 0.2  # energy that starts a movement (above nucleus.IDLE_LEVEL: fidgeting is not one)
+    off_level: float = 0.1  # energy below this counts as quiet
+    gap_s: float = nucleus.GAP_S  # quiet this long ends the movement
+    min_active_s: float = 0.12  # shorter bursts (knocks, sensor glitches) are ignored
+    max_active_s: float = 3.0  # fallback: classify a movement that goes on this long
+    context_s: float = 0.3  # samples kept before the movement's start (and at most after its end)
+    window_s: float = 2.56  # longest window handed to the recogniser (the model's window)
+    refractory_s: float = 0.5  # ignore movements starting this soon after the end of a recognised one
+    energy_context_s: float = 0.2  # samples before each chunk re-used so energy smoothing has context
+
+
+@dataclass
+class LiveEvent:
+    """A recognised gesture; the fields of :class:`studio.outputs.GestureEvent` plus timing details."""
+
+    gesture: str
+    confidence: float
+    t: float  # wall clock (time.time()) when the event was emitted
+    scores: dict[str, float] = field(default_factory=dict)
+    t_start: float = 0.0  # sample time of the window's first and last samples
+    t_end: float = 0.0
+    arrival: float = 0.0  # clock() when the completing sample arrived
+    emitted: float = 0.0  # clock() when the event was emitted
+    fallback: bool = False  # classified because the movement went on too long
+
+    @property
+    def latency_s(self) -> float:
+        return self.emitted - self.arrival
+
+
+@dataclass
+class Candidate:
+    """A segmented movement that was classified (emitted or not): for live views and tuning."""
+
+    label: str | None
+    confidence: float
+    scores: dict[str, float]
+    rejected: bool
+    reason: str  # "event", "rejected", "refractory", "no-nucleus"
+    t_start: float
+    t_end: float
+
+
+class LiveRecogniser:
+    """Segment a live stream and classify each movement with ``recogniser.predict(window, rate_hz)``.
+
+    ``recogniser`` is a :class:`studio.recognition.recogniser.Recogniser` or anything with the same
+    ``predict`` (e.g. the onnxruntime one from :mod:`studio.model.export`). Use the instance as a
+    StreamRunner chunk listener (``runner.add_chunk_listener(live)``) or call :meth:`feed` directly.
+    ``on_event(LiveEvent)`` is called for recognised gestures, ``on_candidate(Candidate)`` for every
+    classified movement; both run on the feeding thread and must be quick.
+    """
+
+    def __init__(
+        self,
+        recogniser,
+        rate_hz: float = 100.0,
+        on_event: Callable[[LiveEvent], None] | None = None,
+        on_candidate: Callable[[Candidate], None] | None = None,
+        config: LiveConfig | None = None,
+        channels: tuple[str, ...] = CANONICAL_CHANNELS,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        if rate_hz <= 0:
+            raise ValueError("rate_hz must be positive")
+        self.recogniser = recogniser
+        self.rate_hz = float(rate_hz)
+        self.config = config or LiveConfig()
+        self.channels = tuple(channels)
+        self.on_event = on_event
+        self.on_candidate = on_candidate
+        self.clock = clock
+        self.events: list[LiveEvent] = []
+        self.keep_events = 1000  # most recent events kept in ``events``
+        cfg = self.config
+        longest = max(cfg.window_s, cfg.max_active_s + 2 * cfg.context_s + cfg.gap_s)
+        self._buf = RingBuffer(int(np.ceil(longest * self.rate_hz)) + 64, len(self.channels))
+        self._lock = threading.RLock()  # feed() runs on a runner thread while the UI may reset
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget buffered samples and any movement in progress (e.g. after a device reconnect)."""
+        with self._lock:
+            self._buf.clear()
+            self._active_start: int | None = None  # absolute sample index where the movement started
+            self._last_loud = -1  # absolute index of the last sample above off_level
+            self._last_event_end = -np.inf  # sample time of the last event's end
+            self._last_t = -np.inf
+            self._energy_done = 0  # absolute index of the first sample whose energy is not yet final
+
+    def __call__(self, chunk: Chunk) -> None:
+        self.feed(chunk)
+
+    def feed(self, chunk: Chunk, arrival: float | None = None) -> list[LiveEvent]:
+        """Add a chunk of canonical samples; returns the events it completed (usually none).
+
+        ``arrival`` is the clock() time the chunk reached us (default: now)."""
+        arrival = self.clock() if arrival is None else arrival
+        if len(chunk) == 0:
+            return []
+        with self._lock:
+            return self._feed_locked(chunk, arrival)
+
+    def push(self, t: np.ndarray, x: np.ndarray, arrival: float | None = None) -> list[LiveEvent]:
+        """Like :meth:`feed` with bare arrays ``t`` (n,) and ``x`` (n, C)."""
+        return self.feed(Chunk(t, x), arrival)
+
+    def _feed_locked(self, chunk: Chunk, arrival: float) -> list[LiveEvent]:
+        t, x = chunk.t, chunk.data
+        if t[0] < self._last_t:  # the source restarted its clock (reconnect): start over
+            self.reset()
+        self._last_t = float(t[-1])
+        self._buf.push(t, x)
+        # Energy near the newest sample is distorted (one-sided gradient, edge-padded smoothing), so it
+        # is computed only up to ``lag`` samples back: the live energy then equals the offline one.
+        written = self._buf.written
+        lag = int(round(nucleus.SMOOTH_S * self.rate_hz)) // 2 + 2
+        first = max(self._energy_done, written - len(self._buf) + 1)
+        last = written - lag  # energies for [first, last) become final now
+        if last <= first:
+            return []
+        ctx = int(self.config.energy_context_s * self.rate_hz)
+        _, recent = self._buf.latest_view(written - max(0, first - ctx))
+        energy = nucleus.motion_energy(recent, self.rate_hz, self.channels)
+        self._energy_done = last
+        return self._segment(first, energy[len(energy) - (written - first): len(energy) - lag], arrival)
+
+    def _segment(self, base: int, energy: np.ndarray, arrival: float) -> list[LiveEvent]:
+        cfg, rate = self.config, self.rate_hz
+        gap_n = max(1, int(round(cfg.gap_s * rate)))
+        max_n = int(round(cfg.max_active_s * rate))
+        events: list[LiveEvent] = []
+        for i, e in enumerate(energy):
+            idx = base + i
+            if self._active_start is None:
+                if e >= cfg.on_level:
+                    self._active_start, self._last_loud = idx, idx
+                continue
+            if e >= cfg.off_level:
+                self._last_loud = idx
+            if idx - self._last_loud >= gap_n:
+                start, end = self._active_start, self._last_loud + 1
+                self._active_start = None
+                events += self._candidate(start, end, arrival, fallback=False)
+            elif idx - self._active_start >= max_n:
+                start = self._active_start
+                self._active_start = idx + 1
+                events += self._candidate(start, idx + 1, arrival, fallback=True)
+        return events
+
+    def _candidate(self, start: int, end: int, arrival: float, fallback: bool) -> list[LiveEvent]:
+        cfg, rate = self.config, self.rate_hz
+        if end - start < cfg.min_active_s * rate:
+            return []
+        ctx = int(round(cfg.context_s * rate))
+        written = self._buf.written  # samples after the movement (the energy lag) are useful context too
+        lo = max(start - ctx, written - len(self._buf))
+        t_all, x_all = self._buf.latest(written - lo)
+        t_move_start = float(t_all[max(0, start - lo)])
+        t_move_end = float(t_all[max(0, end - 1 - lo)])
+        if t_move_start - self._last_event_end < cfg.refractory_s:
+            self._report(None, 0.0, {}, False, "refractory", t_all)
+            return []
+        core = nucleus.find_nucleus(x_all, rate, self.channels)
+        if core is None:
+            self._report(None, 0.0, {}, False, "no-nucleus", t_all)
+            return []
+        # Longer than the model's window: keep the part centred on the nucleus (shorter windows are
+        # padded symmetrically by the model's preprocessing, which centres them too).
+        win = int(round(cfg.window_s * rate))
+        a = int(np.clip((core[0] + core[1]) // 2 - win // 2, 0, max(0, len(x_all) - win)))
+        b = min(len(x_all), a + win)
+        window = x_all[a:b]
+        pred = self.recogniser.predict(window, rate)
+        scores = {k: float(v) for k, v in getattr(pred, "scores", {}).items()}
+        if pred.label is None or pred.rejected:
+            self._report(pred.label, pred.confidence, scores, True, "rejected", t_all[a:b])
+            return []
+        self._last_event_end = t_move_end
+        ev = LiveEvent(str(pred.label), float(pred.confidence), time.time(), scores,
+                       float(t_all[a]), float(t_all[b - 1]), arrival, 0.0, fallback)
+        self._report(ev.gesture, ev.confidence, scores, False, "event", t_all[a:b])
+        ev.emitted = self.clock()
+        self.events.append(ev)
+        del self.events[: -self.keep_events]
+        if self.on_event is not None:
+            self.on_event(ev)
+        return [ev]
+
+    def _report(self, label, confidence, scores, rejected, reason, t) -> None:
+        if self.on_candidate is not None and len(t):
+            self.on_candidate(Candidate(label, float(confidence), scores, rejected, reason,
+                                        float(t[0]), float(t[-1])))
