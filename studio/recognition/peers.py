@@ -12,6 +12,7 @@ handled here, not by the caller.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -32,7 +33,8 @@ def znorm(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, np.float64)
     if x.ndim == 1:
         x = x[:, None]
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():  # an all-NaN (missing) channel is expected, not an accident
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(x, axis=0) if x.size else np.zeros(x.shape[1])
         std = np.nanstd(x, axis=0) if x.size else np.ones(x.shape[1])
     mean = np.where(np.isfinite(mean), mean, 0.0)
