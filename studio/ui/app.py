@@ -1,0 +1,84 @@
+"""``studio`` without a subcommand: the GUI, plus the headless switches used for demos and checks.
+
+``--screenshot PATH`` writes a PNG of the main window once it has drawn data (or when quitting, if
+``--quit-after`` is given); ``--quit-after SECONDS`` closes the window and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from studio.ui.main_window import MainWindow
+from studio.ui.settings import SettingsStore
+from studio.ui.theme import apply_theme
+
+READY_FRAMES = 30  # redraws with data before an unattended screenshot counts as "showing something"
+READY_TIMEOUT_S = 8.0
+
+
+def application() -> QApplication:
+    """The running QApplication, created and themed on first use."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("UniMotion Gesture Studio")
+        app.setOrganizationName("UniMotion")
+        apply_theme(app)
+    return app
+
+
+def save_screenshot(widget: QWidget, path: str | Path) -> bool:
+    """Grab ``widget`` into a PNG at ``path`` (parent folders created); True if written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return bool(widget.grab().save(str(path), "PNG"))
+
+
+def build_window(args: argparse.Namespace, store: SettingsStore | None = None) -> MainWindow:
+    """The main window, connected to ``args.device`` (else the last device, else the simulator)."""
+    window = MainWindow(store or SettingsStore())
+    open_project = getattr(window, "open_project_at_start", None)
+    if callable(open_project):
+        open_project(getattr(args, "project", None))
+    window.show()
+    window.connect_device(getattr(args, "device", None) or window.settings.last_device or "simulator")
+    panel = getattr(args, "panel", None)
+    if panel and not window.show_panel(panel):
+        window.statusBar().showMessage(f"No panel called {panel!r}; showing signals.", 10000)
+    return window
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    """Open the studio; returns the process exit code."""
+    app = application()
+    window = build_window(args)
+    screenshot = getattr(args, "screenshot", None)
+    quit_after = getattr(args, "quit_after", None)
+
+    def finish() -> None:
+        if screenshot:
+            ok = save_screenshot(window, screenshot)
+            print(f"screenshot {'written to' if ok else 'FAILED:'} {screenshot}", file=sys.stderr)
+        window.close()
+        app.quit()
+
+    if quit_after is not None:
+        QTimer.singleShot(int(max(0.0, quit_after) * 1000), finish)
+    elif screenshot:
+        started = time.monotonic()
+        poll = QTimer(window)
+
+        def shoot_when_ready() -> None:
+            if window.plot.frames >= READY_FRAMES or time.monotonic() - started > READY_TIMEOUT_S:
+                poll.stop()
+                save_screenshot(window, screenshot)
+
+        poll.timeout.connect(shoot_when_ready)
+        poll.start(100)
+    return int(app.exec())

@@ -1,0 +1,235 @@
+"""Device panel: choose a device, connect/disconnect, see its state, rate and counters, and (for the
+simulator) make it perform gestures.
+
+A view over :class:`DeviceController`: it listens to the controller's signals and writes back only
+through its methods. Faults are shown as the plain-language text of the DeviceError, fix included.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QInputDialog, QLabel, QPushButton,
+    QVBoxLayout, QWidget,
+)
+
+from studio.ui.device_controller import DeviceController, describe_error
+
+CUSTOM = "__custom__"
+STATE_STYLE = {
+    "streaming": ("Streaming", "#2f9e44"),
+    "connecting": ("Connecting…", "#f08c00"),
+    "reconnecting": ("Reconnecting…", "#f08c00"),
+    "failed": ("Failed", "#e03131"),
+    "disconnected": ("Disconnected", "#868e96"),
+}
+
+
+class _ScanWorker(QObject):
+    """Lists serial ports and nearby BLE devices off the GUI thread (a BLE scan takes seconds)."""
+
+    found = Signal(list, str)  # [(label, uri)], note
+
+    def run(self) -> None:
+        entries: list[tuple[str, str]] = []
+        notes: list[str] = []
+        try:
+            from serial.tools import list_ports
+
+            for port in sorted(list_ports.comports(), key=lambda p: p.device):
+                desc = port.description if port.description and port.description != "n/a" else "serial port"
+                entries.append((f"{port.device} — {desc}", f"serial://{port.device}"))
+        except Exception as err:  # a broken port list must not hide BLE results
+            notes.append(f"Serial ports could not be listed: {err}")
+        try:
+            from studio.devices import discover
+
+            for dev in discover.scan_ble(timeout=3.0):
+                profile = f" [{dev.profile}]" if getattr(dev, "profile", None) else ""
+                entries.append((f"BLE {dev.name or dev.address}{profile} ({dev.rssi} dBm)", dev.uri))
+        except ImportError:
+            pass
+        except Exception as err:
+            notes.append(str(err))
+        self.found.emit(entries, " ".join(notes))
+
+
+class DevicePanel(QWidget):
+    """Device choice, connection state and counters; gesture buttons when the device can perform."""
+
+    perform_requested = Signal(str)
+
+    def __init__(self, controller: DeviceController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self._scan_thread: QThread | None = None
+        self._scan_worker: _ScanWorker | None = None
+
+        self.device_combo = QComboBox()
+        self.device_combo.setMinimumContentsLength(18)
+        self.device_combo.addItem("Simulated IMU", "simulator")
+        self.device_combo.addItem("Custom URI…", CUSTOM)
+        self.device_combo.activated.connect(self._on_device_activated)
+        self.scan_button = QPushButton("Scan")
+        self.scan_button.setToolTip("Look for serial ports and Bluetooth LE devices")
+        self.scan_button.clicked.connect(self.scan)
+        self.connect_button = QPushButton("Connect")
+        self.connect_button.setObjectName("primary")
+        self.connect_button.clicked.connect(self._on_connect_clicked)
+        self.disconnect_button = QPushButton("Disconnect")
+        self.disconnect_button.clicked.connect(controller.disconnect_device)
+
+        self.state_label = QLabel()
+        self.state_label.setObjectName("statePill")
+        self.message_label = QLabel("Choose a device and press Connect.")
+        self.message_label.setWordWrap(True)
+        self.message_label.setObjectName("deviceMessage")
+        self.rate_label, self.samples_label = QLabel("–"), QLabel("0")
+        self.dropped_label, self.errors_label, self.reconnects_label = QLabel("0"), QLabel("0"), QLabel("0")
+
+        choose = QHBoxLayout()
+        choose.addWidget(self.device_combo, 1)
+        choose.addWidget(self.scan_button)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.connect_button)
+        buttons.addWidget(self.disconnect_button)
+        counters = QFormLayout()
+        counters.addRow("Sample rate", self.rate_label)
+        counters.addRow("Samples", self.samples_label)
+        counters.addRow("Dropped", self.dropped_label)
+        counters.addRow("Parse errors", self.errors_label)
+        counters.addRow("Reconnects", self.reconnects_label)
+
+        device_box = QGroupBox("Device")
+        box = QVBoxLayout(device_box)
+        box.addLayout(choose)
+        box.addLayout(buttons)
+        box.addWidget(self.state_label)
+        box.addWidget(self.message_label)
+        box.addLayout(counters)
+
+        self.gesture_box = QGroupBox("Simulator: perform a gesture")
+        self.gesture_grid = QGridLayout(self.gesture_box)
+        self.gesture_box.setVisible(False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(device_box)
+        layout.addWidget(self.gesture_box)
+        layout.addStretch(1)
+
+        controller.state_changed.connect(self._on_state_changed)
+        controller.buffer_changed.connect(self._refresh_gestures)
+        self._on_state_changed("disconnected", "Choose a device and press Connect.")
+
+    # -- device choice -------------------------------------------------------------------------
+    def selected_uri(self) -> str:
+        return str(self.device_combo.currentData())
+
+    def select_uri(self, uri: str) -> None:
+        """Select ``uri`` in the combo box, adding it as an entry if it is not listed."""
+        index = self.device_combo.findData(uri)
+        if index < 0:
+            index = self.device_combo.count() - 1  # before "Custom URI…"
+            self.device_combo.insertItem(index, uri, uri)
+        self.device_combo.setCurrentIndex(index)
+
+    def _on_device_activated(self, index: int) -> None:
+        if self.device_combo.itemData(index) != CUSTOM:
+            return
+        text, ok = QInputDialog.getText(self, "Custom device", "Device URI (e.g. serial:///dev/ttyACM0?format=csv):")
+        if ok and text.strip():
+            self.select_uri(text.strip())
+        else:
+            self.select_uri(self.controller.uri or "simulator")
+
+    def scan(self) -> None:
+        """Refresh the device list in the background."""
+        if self._scan_thread is not None:
+            return
+        self.scan_button.setEnabled(False)
+        self.scan_button.setText("Scanning…")
+        self._scan_thread = QThread(self)
+        self._scan_worker = _ScanWorker()
+        self._scan_worker.moveToThread(self._scan_thread)
+        self._scan_thread.started.connect(self._scan_worker.run)
+        self._scan_worker.found.connect(self._on_scan_found)
+        self._scan_thread.start()
+
+    def _on_scan_found(self, entries: list, note: str) -> None:
+        current = self.selected_uri()
+        for label, uri in entries:
+            if self.device_combo.findData(uri) < 0:
+                self.device_combo.insertItem(self.device_combo.count() - 1, label, uri)
+        self.select_uri(current)
+        found = f"Found {len(entries)} device(s)." if entries else "No serial or BLE devices found."
+        self.message_label.setText(f"{found} {note}".strip())
+        if self._scan_thread is not None:
+            self._scan_thread.quit()
+            self._scan_thread.wait(5000)
+        self._scan_thread = self._scan_worker = None
+        self.scan_button.setEnabled(True)
+        self.scan_button.setText("Scan")
+
+    # -- connection ----------------------------------------------------------------------------
+    def _on_connect_clicked(self) -> None:
+        self.connect_uri(self.selected_uri())
+
+    def connect_uri(self, uri: str) -> bool:
+        """Connect to ``uri``; a bad URI or missing driver is shown in the panel, never raised."""
+        self.select_uri(uri)
+        try:
+            self.controller.connect_device(uri)
+        except Exception as err:  # the app never dies on a device fault
+            self._on_state_changed("failed", describe_error(err))
+            return False
+        return True
+
+    def _on_state_changed(self, state: str, message: str) -> None:
+        text, colour = STATE_STYLE.get(state, (state, "#868e96"))
+        self.state_label.setText(f"● {text}")
+        self.state_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        if message:
+            self.message_label.setText(message)
+        busy = state in ("streaming", "connecting", "reconnecting")
+        self.connect_button.setEnabled(not busy)
+        self.disconnect_button.setEnabled(busy)
+        if state in ("disconnected", "failed"):
+            self.gesture_box.setVisible(False)
+            self.rate_label.setText("–")
+
+    def update_counters(self) -> None:
+        """Refresh the numbers (called from the main window's slow timer)."""
+        c = self.controller.counters
+        if self.controller.state.value == "streaming":
+            self.rate_label.setText(f"{c.rate_hz:.1f} Hz" if c.rate_hz else "measuring…")
+        self.samples_label.setText(f"{c.samples:,}")
+        self.dropped_label.setText(f"{c.dropped:,}")
+        self.errors_label.setText(f"{c.parse_errors:,}")
+        self.reconnects_label.setText(str(c.reconnects))
+
+    # -- simulator gestures --------------------------------------------------------------------
+    def gesture_names(self) -> list[str]:
+        source = self.controller.source
+        names = getattr(source, "gesture_names", None)
+        return list(names()) if callable(names) and callable(getattr(source, "perform", None)) else []
+
+    def _refresh_gestures(self) -> None:
+        while self.gesture_grid.count():
+            item = self.gesture_grid.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        names = self.gesture_names()
+        for i, name in enumerate(names):
+            button = QPushButton(name.replace("_", " "))
+            hint = f" (Ctrl+{i + 1})" if i < 9 else ""
+            button.setToolTip(f"Make the simulator perform '{name}'{hint}")
+            button.clicked.connect(lambda _=False, n=name: self.perform(n))
+            self.gesture_grid.addWidget(button, i // 2, i % 2)
+        self.gesture_box.setVisible(bool(names))
+
+    def perform(self, name: str) -> None:
+        source = self.controller.source
+        if source is not None and callable(getattr(source, "perform", None)):
+            source.perform(name)
+            self.perform_requested.emit(name)

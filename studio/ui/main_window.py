@@ -1,0 +1,187 @@
+"""The studio's main window: device panel (left dock), panels in tabs (signals first), status bar.
+
+Two timers drive the display: a fast one (~16 ms) redraws the live plot from the ring buffer, a slow
+one (250 ms) delivers device status changes and refreshes counters and the status bar.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
+
+from studio.ui.device_controller import DeviceController
+from studio.ui.device_panel import DevicePanel
+from studio.ui.live_plot import LivePlot
+from studio.ui.settings import AppSettings, SettingsStore
+
+SLOW_TIMER_MS = 250
+
+
+class MainWindow(QMainWindow):
+    """The studio window. ``ticked`` is emitted after every fast-timer redraw (panels hook in here)."""
+
+    ticked = Signal()
+
+    def __init__(self, store: SettingsStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.settings: AppSettings = store.load()
+        self.setWindowTitle("UniMotion Gesture Studio")
+        self.setObjectName("MainWindow")
+        self.resize(1280, 800)
+
+        self.controller = DeviceController(self)
+        self.device_panel = DevicePanel(self.controller)
+        self.plot = LivePlot(self.settings.time_window_s)
+        self.plot.window_spin.valueChanged.connect(self._on_time_window_changed)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.panels: dict[str, QWidget] = {}
+        self.add_panel("signals", "Signals", self.plot)
+        self.setCentralWidget(self.tabs)
+
+        self.device_dock = QDockWidget("Device", self)
+        self.device_dock.setObjectName("DeviceDock")
+        self.device_dock.setWidget(self.device_panel)
+        self.device_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                     | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.device_dock)
+
+        self._build_status_bar()
+        self._build_menus()
+        self.controller.state_changed.connect(self._on_state_changed)
+        self.controller.buffer_changed.connect(self._on_buffer_changed)
+
+        self.fast_timer = QTimer(self)
+        self.fast_timer.setInterval(max(5, int(1000 / self.settings.plot_fps)))
+        self.fast_timer.timeout.connect(self._on_fast_tick)
+        self.slow_timer = QTimer(self)
+        self.slow_timer.setInterval(SLOW_TIMER_MS)
+        self.slow_timer.timeout.connect(self._on_slow_tick)
+        self.fast_timer.start()
+        self.slow_timer.start()
+        self.restore_layout()
+
+    # -- structure -----------------------------------------------------------------------------
+    def add_panel(self, key: str, title: str, widget: QWidget) -> None:
+        """Add a tab; ``show_panel(key)`` brings it to the front."""
+        self.panels[key] = widget
+        self.tabs.addTab(widget, title)
+
+    def show_panel(self, key: str) -> bool:
+        widget = self.panels.get(key)
+        if widget is None:
+            return False
+        self.tabs.setCurrentWidget(widget)
+        return True
+
+    def _build_status_bar(self) -> None:
+        self.state_status = QLabel("Disconnected")
+        self.rate_status = QLabel("")
+        self.drops_status = QLabel("")
+        bar = self.statusBar()
+        bar.addPermanentWidget(self.rate_status)
+        bar.addPermanentWidget(self.drops_status)
+        bar.addPermanentWidget(self.state_status)
+
+    def _build_menus(self) -> None:
+        self.file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.file_menu.addAction(quit_action)
+
+        device_menu = self.menuBar().addMenu("&Device")
+        for text, slot, key in (
+            ("&Connect", self.device_panel._on_connect_clicked, "Ctrl+K"),
+            ("&Disconnect", self.controller.disconnect_device, "Ctrl+Shift+K"),
+            ("&Scan for devices", self.device_panel.scan, None),
+        ):
+            action = QAction(text, self)
+            if key:
+                action.setShortcut(QKeySequence(key))
+            action.triggered.connect(slot)
+            device_menu.addAction(action)
+        self.perform_menu = QMenu("Simulator: &perform gesture", self)
+        device_menu.addMenu(self.perform_menu)
+
+        view_menu = self.menuBar().addMenu("&View")
+        pause = QAction("&Pause plot", self, checkable=True)
+        pause.setShortcut(QKeySequence("Ctrl+P"))
+        pause.toggled.connect(self.plot.set_paused)
+        self.plot.paused_changed.connect(pause.setChecked)
+        view_menu.addAction(pause)
+        view_menu.addAction(self.device_dock.toggleViewAction())
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _rebuild_perform_menu(self) -> None:
+        self.perform_menu.clear()
+        for i, name in enumerate(self.device_panel.gesture_names()):
+            action = QAction(name.replace("_", " "), self)
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _=False, n=name: self.device_panel.perform(n))
+            self.perform_menu.addAction(action)
+            self.addAction(action)  # shortcuts work while the menu is closed
+        self.perform_menu.setEnabled(bool(self.perform_menu.actions()))
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "UniMotion Gesture Studio",
+                          "Stream an IMU, describe a gesture in words, record a few takes and recognise it live.")
+
+    # -- device --------------------------------------------------------------------------------
+    def connect_device(self, uri: str) -> bool:
+        """Connect and remember ``uri`` as the last device (only if it could be started)."""
+        ok = self.device_panel.connect_uri(uri)
+        if ok:
+            self.settings.last_device = uri
+        return ok
+
+    def _on_buffer_changed(self) -> None:
+        if self.controller.info is not None and self.controller.buffer is not None:
+            self.plot.set_stream(self.controller.info, self.controller.buffer)
+        self._rebuild_perform_menu()
+
+    def _on_state_changed(self, state: str, message: str) -> None:
+        self.state_status.setText(state.capitalize())
+        if state in ("failed", "reconnecting"):
+            self.statusBar().showMessage(message, 10000)
+
+    def _on_fast_tick(self) -> None:
+        self.plot.refresh()
+        self.ticked.emit()
+
+    def _on_slow_tick(self) -> None:
+        self.controller.poll()
+        self.device_panel.update_counters()
+        c = self.controller.counters
+        if self.controller.runner is not None:
+            self.rate_status.setText(f"{c.rate_hz:.1f} Hz" if c.rate_hz else "")
+            self.drops_status.setText(f"dropped {c.dropped} · parse errors {c.parse_errors}")
+
+    def _on_time_window_changed(self, seconds: float) -> None:
+        self.settings.time_window_s = float(seconds)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def restore_layout(self) -> None:
+        geometry, state = self.store.window_layout()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def save_state(self) -> None:
+        self.store.save(self.settings)
+        self.store.save_window_layout(self.saveGeometry(), self.saveState())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.fast_timer.stop()
+        self.slow_timer.stop()
+        self.save_state()
+        self.controller.disconnect_device()
+        super().closeEvent(event)
