@@ -112,3 +112,8 @@ def test_recent_projects(tmp_path):
     assert recent.paths() == []
     recent.add(files[0])
     assert RecentProjects(recent.path).paths() == [files[0]]
+
+
+def test_recent_projects_default_location(monkeypatch, tmp_path):
+    monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "cfg"))
+    assert RecentProjects().path == tmp_path / "cfg" / "recent.json"

@@ -11,7 +11,10 @@ APP_DIR = "unimotion-studio"
 
 
 def config_dir() -> Path:
-    """Where the studio keeps per-user settings (not created here)."""
+    """Where the studio keeps per-user settings (not created here); ``$STUDIO_CONFIG_DIR`` wins."""
+    explicit = os.environ.get("STUDIO_CONFIG_DIR")
+    if explicit:
+        return Path(explicit)
     if sys.platform == "win32":
         base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
     elif sys.platform == "darwin":
