@@ -1,0 +1,76 @@
+"""Quality feedback computations on hand-built embeddings (Qt-free)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studio.recognition import quality
+
+
+def _cluster(rng, centre, n, spread):
+    x = centre + spread * rng.normal(size=(n, centre.shape[0]))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def test_consistency_flags_the_odd_take(rng):
+    centre = np.eye(16)[0]
+    emb = _cluster(rng, centre, 5, 0.05)
+    emb[3] = np.eye(16)[5]  # performed completely differently
+    scores = quality.consistency(emb)
+    assert scores.shape == (5,)
+    assert np.argmin(scores) == 3 and scores[3] < 0.3
+    assert np.all(np.delete(scores, 3) > 0.8)
+    assert np.isnan(quality.consistency(emb[:1])).all()
+
+
+def test_loo_confusion_separates_distinct_gestures_and_flags_similar_ones(rng):
+    a, b = np.eye(16)[0], np.eye(16)[1]
+    c = a + 0.05 * np.eye(16)[2]  # nearly the same as a
+    takes = {"a": _cluster(rng, a, 4, 0.2), "b": _cluster(rng, b, 4, 0.05), "c": _cluster(rng, c, 4, 0.2)}
+    labels, m = quality.loo_confusion(takes)
+    assert labels == ["a", "b", "c"] and m.sum() == 12
+    assert m[1, 1] == 4  # b is never confused
+    assert m[0, 2] + m[2, 0] > 0  # a and c are
+    protos = {g: quality.prototype(takes[g], None) for g in labels}
+    pairs = quality.confusable_pairs(labels, protos, m)
+    assert (pairs[0].a, pairs[0].b) == ("a", "c")
+    assert "'a'" in pairs[0].suggestion and "'c'" in pairs[0].suggestion
+    assert all({p.a, p.b} != {"a", "b"} for p in pairs)
+
+
+def test_text_only_gesture_is_a_candidate_column(rng):
+    takes = {"a": _cluster(rng, np.eye(8)[0], 3, 0.05), "t": np.zeros((0, 8))}
+    texts = {"t": np.eye(8)[1], "a": np.eye(8)[0]}
+    labels, m = quality.loo_confusion(takes, texts)
+    assert labels == ["a", "t"]
+    assert m[0, 0] == 3 and m[1].sum() == 0
+
+
+def test_assess_builds_map_and_report(rng):
+    takes = {g: [(10 * k + i, e) for i, e in enumerate(_cluster(rng, np.eye(12)[k], 3, 0.05))]
+             for k, g in enumerate(["x", "y", "z"])}
+    report = quality.assess(takes)
+    assert report.points.shape == (9, 2)
+    assert report.point_ids == [0, 1, 2, 10, 11, 12, 20, 21, 22]
+    assert report.loo_accuracy == 1.0 and not report.pairs
+    assert set(report.consistency) == set(report.point_ids)
+    assert set(report.proto_points) == {"x", "y", "z"}
+    # clusters stay apart on the map: each take is nearer its own gesture's mean point
+    pts = report.points
+    centres = {g: pts[[i for i, lab in enumerate(report.point_labels) if lab == g]].mean(0) for g in takes}
+    for p, lab in zip(pts, report.point_labels):
+        assert min(centres, key=lambda g: np.linalg.norm(p - centres[g])) == lab
+
+
+def test_pca_is_deterministic_in_sign(rng):
+    x = rng.normal(size=(20, 5))
+    _, c1, p1 = quality.pca_2d(x)
+    _, c2, p2 = quality.pca_2d(x[::-1].copy())
+    assert np.allclose(np.abs(c1), np.abs(c2)) and np.allclose(c1, c2)
+    assert quality.pca_2d(x[:1])[2].shape == (1, 2)
