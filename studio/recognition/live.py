@@ -30,8 +30,14 @@ from studio.signals.stream import CANONICAL_CHANNELS, Chunk
 class LiveConfig:
     """Segmentation settings (seconds are in the stream's sample time)."""
 
-    on_level: float = 0.2  # energy that starts a movement (above nucleus.IDLE_LEVEL: fidgeting is not one)
-    off_level: float = 0.1  # energy below this counts as quiet
+    # Thresholds follow the noise floor (median energy of the last ``floor_s``), because the energy of
+    # holding still depends on the sensor's noise: on = max(min_on_level, floor * on_factor + on_margin).
+    on_factor: float = 1.8
+    on_margin: float = 0.05
+    off_factor: float = 1.4  # quiet = below floor * off_factor + off_margin
+    off_margin: float = 0.03
+    min_on_level: float = nucleus.IDLE_LEVEL
+    floor_s: float = 5.0
     gap_s: float = nucleus.GAP_S  # quiet this long ends the movement
     min_active_s: float = 0.12  # shorter bursts (knocks, sensor glitches) are ignored
     max_active_s: float = 3.0  # fallback: classify a movement that goes on this long
@@ -119,6 +125,10 @@ class LiveRecogniser:
             self._last_event_end = -np.inf  # sample time of the last event's end
             self._last_t = -np.inf
             self._energy_done = 0  # absolute index of the first sample whose energy is not yet final
+            self._hist = np.zeros(max(1, int(self.config.floor_s * self.rate_hz)))  # recent energies
+            self._hist_n = 0
+            self._since_floor = 0
+            self._levels: tuple[float, float] | None = None  # (on, off) once the floor is known
 
     def __call__(self, chunk: Chunk) -> None:
         self.feed(chunk)
@@ -157,18 +167,41 @@ class LiveRecogniser:
         self._energy_done = last
         return self._segment(first, energy[len(energy) - (written - first): len(energy) - lag], arrival)
 
+    def _track_floor(self, energy: np.ndarray) -> None:
+        """Update the noise floor and the levels from it, only while no movement is in progress (a
+        gesture must not raise its own threshold). The median is re-estimated four times a second."""
+        if self._active_start is not None:
+            return
+        cfg, hist = self.config, self._hist
+        e = energy[-hist.size:]
+        hist[: hist.size - e.size] = hist[e.size:]
+        hist[hist.size - e.size:] = e
+        self._hist_n = min(hist.size, self._hist_n + e.size)
+        self._since_floor += e.size
+        if self._hist_n < min(hist.size, int(0.5 * self.rate_hz)):
+            return
+        if self._levels is None or self._since_floor >= 0.25 * self.rate_hz:
+            floor = float(np.median(hist[hist.size - self._hist_n:]))
+            self._levels = (max(cfg.min_on_level, floor * cfg.on_factor + cfg.on_margin),
+                            floor * cfg.off_factor + cfg.off_margin)
+            self._since_floor = 0
+
     def _segment(self, base: int, energy: np.ndarray, arrival: float) -> list[LiveEvent]:
         cfg, rate = self.config, self.rate_hz
         gap_n = max(1, int(round(cfg.gap_s * rate)))
         max_n = int(round(cfg.max_active_s * rate))
         events: list[LiveEvent] = []
+        self._track_floor(energy)
+        if self._levels is None:
+            return events
+        on_level, off_level = self._levels
         for i, e in enumerate(energy):
             idx = base + i
             if self._active_start is None:
-                if e >= cfg.on_level:
+                if e >= on_level:
                     self._active_start, self._last_loud = idx, idx
                 continue
-            if e >= cfg.off_level:
+            if e >= off_level:
                 self._last_loud = idx
             if idx - self._last_loud >= gap_n:
                 start, end = self._active_start, self._last_loud + 1
