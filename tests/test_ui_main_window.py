@@ -176,3 +176,28 @@ def test_peak_downsample_keeps_spikes():
     assert np.all(np.diff(td) >= 0)
     same_t, same_x = peak_downsample(t[:600], x[:600], 500)
     assert same_x.shape[0] == 600
+
+
+def test_simulator_streams_into_plot_and_performs(window, qtbot):
+    assert window.connect_device("simulator?realtime=0&seed=1")
+    qtbot.waitUntil(lambda: window.plot.frames >= 3, timeout=10000)
+    acc_z = window.plot.latest_curve_data()[2]
+    assert acc_z.size > 50 and 0.5 < float(np.median(acc_z)) < 1.5  # gravity, in g
+    assert "circle_cw" in window.device_panel.gesture_names()
+    window.device_panel.perform("circle_cw")
+    assert window.settings.last_device == "simulator?realtime=0&seed=1"
+
+
+def test_cli_screenshot_and_quit(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    png = tmp_path / "cli.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", STUDIO_CONFIG_DIR=str(tmp_path / "cfg"))
+    proc = subprocess.run([sys.executable, "-m", "studio", "--device", "simulator", "--screenshot", str(png),
+                           "--quit-after", "2"], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    image = QImage(str(png))
+    assert not image.isNull() and image.width() > 600
+    assert (tmp_path / "cfg" / "studio.ini").read_text().count("last_device=simulator") == 1

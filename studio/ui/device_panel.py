@@ -100,7 +100,7 @@ class DevicePanel(QWidget):
         counters.addRow("Parse errors", self.errors_label)
         counters.addRow("Reconnects", self.reconnects_label)
 
-        device_box = QGroupBox("Device")
+        device_box = QGroupBox("Connection")
         box = QVBoxLayout(device_box)
         box.addLayout(choose)
         box.addLayout(buttons)

@@ -135,6 +135,7 @@ class LivePlot(QWidget):
             plot.setXRange(-self.time_window_s, 0, padding=0)
             plot.disableAutoRange()
             plot.hideButtons()
+            plot.getAxis("left").setWidth(52)  # equal widths keep the stacked plots' time axes aligned
             for name in ("left", "bottom"):
                 # Axes change only when a range does: paint them from a cached pixmap instead of
                 # replaying their QPicture every frame.
