@@ -20,9 +20,9 @@ import numpy as np
 
 from studio.recognition import splits
 from studio.recognition.datasets import EvalSet, load_npz
-from studio.signals.stream import CANONICAL_CHANNELS
 
-ALL_METHODS = ("unimotion", "dtw_1nn", "minirocket")
+ALL_METHODS = ("unimotion", "unimotion+refine", "dtw_1nn", "minirocket")
+DEFAULT_METHODS = ("unimotion", "dtw_1nn", "minirocket")
 
 
 @dataclass
@@ -68,29 +68,26 @@ class PeerMethod:
 
 
 class UniMotionMethod:
-    """The product's recogniser: ``Recogniser(model)``, one ``set_class`` per class, argmax of scores.
+    """The product's recogniser: ``Recogniser(model)``, one ``set_class`` per class, best similarity wins.
 
-    Closed-set accuracy is measured, so the rejection threshold is not applied here. If the
-    recogniser offers ``adapt(unlabeled, rate_hz)``, the unlabeled part of a label-fraction draw is
-    passed to it.
+    Closed-set accuracy is measured, so the rejection threshold is not applied. The set's own
+    channels are passed through (the model masks the ones a set lacks). With ``refine``, the
+    recogniser's quick head fine-tuning runs after enrolment (classes with takes only). If the
+    recogniser offers ``adapt(unlabeled, rate_hz, channels)``, the unlabeled part of a
+    label-fraction draw is passed to it.
     """
 
-    name = "unimotion"
     zero_shot = True
 
-    def __init__(self, model_path: str | os.PathLike | None = None) -> None:
+    def __init__(self, model_path: str | os.PathLike | None = None, refine: bool = False, model=None) -> None:
         from studio.model import load_model
 
-        self.model = load_model(model_path)
+        self.name = "unimotion+refine" if refine else "unimotion"
+        self.refine = refine
+        self.model = model if model is not None else load_model(model_path)
         self._rec = None
+        self._channels: tuple[str, ...] = ()
         self._rate = 0.0
-
-    def _canonical(self, x: np.ndarray, channels: tuple[str, ...]) -> np.ndarray:
-        """(T, C) -> (T, 6) in canonical order; channels the set lacks are NaN (masked, not faked)."""
-        out = np.full((x.shape[0], len(CANONICAL_CHANNELS)), np.nan, np.float32)
-        for i, name in enumerate(channels):
-            out[:, CANONICAL_CHANNELS.index(name)] = x[:, i]
-        return out
 
     def fit(self, task: Task) -> None:
         from studio.recognition.recogniser import Recogniser
@@ -99,25 +96,28 @@ class UniMotionMethod:
         self._rate = task.rate_hz or float(self.model.rate_hz)
         self._rec = Recogniser(self.model)
         for label in task.classes:
-            takes = [self._canonical(t, task.channels) for t, lab in zip(task.takes, task.take_labels) if lab == label]
-            self._rec.set_class(label, task.descriptions.get(label, label), takes, rate_hz=self._rate)
+            takes = [t for t, lab in zip(task.takes, task.take_labels) if lab == label]
+            self._rec.set_class(label, task.descriptions.get(label, label), takes, rate_hz=self._rate,
+                                channels=task.channels)
         if task.unlabeled and hasattr(self._rec, "adapt"):
-            self._rec.adapt([self._canonical(u, task.channels) for u in task.unlabeled], rate_hz=self._rate)
+            self._rec.adapt(task.unlabeled, rate_hz=self._rate, channels=task.channels)
+        if self.refine and task.takes:
+            self._rec.refine()
 
     def predict(self, series: list[np.ndarray]) -> list[str]:
         out = []
         for x in series:
-            scores = self._rec.scores(self._canonical(x, self._channels), self._rate)
-            out.append(max(scores, key=scores.get))
+            sims = self._rec.similarities(x, self._rate, self._channels)
+            out.append(max(sims, key=sims.get))
         return out
 
 
 def make_method(name: str, model_path: str | os.PathLike | None = None) -> Method:
-    """A method by name: ``unimotion`` (needs the model), ``dtw_1nn``, ``minirocket``."""
+    """A method by name: ``unimotion``, ``unimotion+refine`` (need the model), ``dtw_1nn``, ``minirocket``."""
     from studio.recognition.peers import DTW1NN, MiniRocketPeer
 
-    if name == "unimotion":
-        return UniMotionMethod(model_path)
+    if name in ("unimotion", "unimotion+refine"):
+        return UniMotionMethod(model_path, refine=name.endswith("+refine"))
     if name == "dtw_1nn":
         return PeerMethod(name, DTW1NN)
     if name == "minirocket":
@@ -156,7 +156,7 @@ def evaluate(
     shots: list[int] | tuple[int, ...] = (0, 1, 3, 5),
     label_fraction: float | None = 0.1,
     seeds: int = 3,
-    methods: list[str | Method] | tuple[str | Method, ...] = ALL_METHODS,
+    methods: list[str | Method] | tuple[str | Method, ...] = DEFAULT_METHODS,
     model_path: str | os.PathLike | None = None,
     on_progress: Callable[[str], None] | None = None,
 ) -> list[dict]:

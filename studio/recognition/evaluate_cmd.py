@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from studio.recognition.evaluate import ALL_METHODS
+from studio.recognition.evaluate import ALL_METHODS, DEFAULT_METHODS
 
 
 def _int_list(text: str) -> list[int]:
@@ -38,8 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--label-fraction", type=_fraction, default=0.1,
                         help="fraction of the train part labelled, rest unlabeled; 'none' to skip (default 0.1)")
     parser.add_argument("--seeds", type=int, default=3, help="draws to average over (default 3)")
-    parser.add_argument("--methods", default=",".join(ALL_METHODS),
-                        help=f"comma-separated, from {','.join(ALL_METHODS)} (default all)")
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                        help=f"comma-separated, from {','.join(ALL_METHODS)} (default {','.join(DEFAULT_METHODS)})")
     parser.add_argument("--model", default=None, help="model checkpoint folder (default: shipped weights)")
     parser.add_argument("--json", default=None, metavar="OUT", help="write the rows as JSON here")
     parser.add_argument("--quiet", action="store_true", help="no per-run progress lines")
@@ -57,11 +57,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"studio evaluate: {args.data}: no such file (build the real sets with "
               "`python tools/make_eval_sets.py`)", file=sys.stderr)
         return 2
+    checkpoint_errors: tuple[type[BaseException], ...] = ()
+    if any(m.startswith("unimotion") for m in methods):
+        from studio.model.checkpoint import CheckpointError  # torch: only imported when the model is wanted
+
+        checkpoint_errors = (CheckpointError,)
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     start = time.perf_counter()
     try:
         rows = evaluate(args.data, shots=args.shots, label_fraction=args.label_fraction, seeds=args.seeds,
                         methods=methods, model_path=args.model, on_progress=progress)
+    except checkpoint_errors as exc:
+        print(f"studio evaluate: cannot load the UniMotion model: {exc}. Run `make pretrain`, pass "
+              "--model FOLDER, or evaluate the peers only with --methods dtw_1nn,minirocket", file=sys.stderr)
+        return 2
     except (ValueError, FileNotFoundError) as exc:
         print(f"studio evaluate: {exc}", file=sys.stderr)
         return 2
