@@ -35,18 +35,19 @@ class RingBuffer:
         """Append samples; ``t`` (n,), ``x`` (n, C). Older samples beyond capacity are overwritten."""
         t = np.asarray(t, np.float64).reshape(-1)
         x = np.asarray(x, np.float32).reshape(t.shape[0], self.n_channels)
-        if t.shape[0] > self.capacity:
+        skipped = max(0, t.shape[0] - self.capacity)  # overwritten before anyone could read them
+        if skipped:
             t, x = t[-self.capacity:], x[-self.capacity:]
         n = t.shape[0]
         with self._lock:
-            start = self._written % self.capacity
+            start = (self._written + skipped) % self.capacity
             first = min(n, self.capacity - start)
             for offset in (0, self.capacity):
                 self._t[offset + start: offset + start + first] = t[:first]
                 self._x[offset + start: offset + start + first] = x[:first]
                 self._t[offset: offset + n - first] = t[first:]
                 self._x[offset: offset + n - first] = x[first:]
-            self._written += n
+            self._written += n + skipped
 
     def _latest_locked(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         n = max(0, min(int(n), len(self)))
