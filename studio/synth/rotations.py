@@ -31,8 +31,9 @@ def to_rotvec(q: np.ndarray) -> np.ndarray:
 
 def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product ``a ⊗ b`` (broadcasting over leading axes)."""
-    aw, ax, ay, az = np.moveaxis(np.asarray(a, np.float64), -1, 0)
-    bw, bx, by, bz = np.moveaxis(np.asarray(b, np.float64), -1, 0)
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    aw, ax, ay, az = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    bw, bx, by, bz = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
     return np.stack([
         aw * bw - ax * bx - ay * by - az * bz,
         aw * bx + ax * bw + ay * bz - az * by,
@@ -48,7 +49,8 @@ def conjugate(q: np.ndarray) -> np.ndarray:
 
 def to_matrix(q: np.ndarray) -> np.ndarray:
     """Unit quaternions (..., 4) -> rotation matrices (..., 3, 3) (body -> world)."""
-    w, x, y, z = np.moveaxis(np.asarray(q, np.float64), -1, 0)
+    q = np.asarray(q, np.float64)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
     m = np.stack([
         1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
         2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
@@ -57,12 +59,21 @@ def to_matrix(q: np.ndarray) -> np.ndarray:
     return m.reshape(m.shape[:-1] + (3, 3))
 
 
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.cross`` for (..., 3) arrays without its axis-juggling overhead (hot path)."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+
+
 def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` (..., 3) from body to world by ``q`` (..., 4)."""
-    q = np.asarray(q, np.float64)
+    q, v = np.asarray(q, np.float64), np.asarray(v, np.float64)
+    if q.ndim == 1:  # one rotation for all vectors: a matrix product is cheapest
+        return v @ to_matrix(q).T
     u, w = q[..., 1:], q[..., :1]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
+    t = 2.0 * cross(u, v)
+    return v + w * t + cross(u, t)
 
 
 def rotate_inverse(q: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -171,11 +171,13 @@ def with_pivot(motion: Motion, coupling: float) -> Motion:
     Moving the hand by ``p`` turns a forearm of length :data:`FOREARM_M` towards ``p``; the wrist
     compensates part of it, so only ``coupling`` (0..1) of that rotation reaches the device.
     """
-    forward = np.array([0.0, 1.0, 0.0])
+    k = coupling / FOREARM_M
 
     def fn(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos, rot = motion(t)
-        return pos, rot + coupling * np.cross(forward, pos) / FOREARM_M
+        turn = np.zeros_like(pos)  # forward (y) × pos = (pos_z, 0, -pos_x)
+        turn[:, 0], turn[:, 2] = k * pos[:, 2], -k * pos[:, 0]
+        return pos, rot + turn
 
     return Motion(motion.duration, fn)
 
