@@ -45,7 +45,7 @@ def tremor_and_drift(rng: np.random.Generator, scale: float = 1.0) -> Trajectory
     """A hand holding still: 8-12 Hz physiological tremor plus slow drift of pose."""
     f0 = rng.uniform(8.0, 12.0)
     tremor = (f0 + rng.uniform(-1.0, 1.0, 4), rng.uniform(0, 2 * np.pi, 4),
-              rng.standard_normal((4, 3)) * 2.5e-5 * scale, rng.standard_normal((4, 3)) * 3e-4 * scale)
+              rng.standard_normal((4, 3)) * 1.2e-5 * scale, rng.standard_normal((4, 3)) * 1.5e-4 * scale)
     drift = _random_sinusoids(rng, 6, 0.03, 0.5, 0.01 * scale, np.deg2rad(2.0) * scale)
     return _stack([tremor, drift])
 
@@ -54,7 +54,7 @@ def fidget(rng: np.random.Generator) -> Trajectory:
     """Small restless movements: shifting the grip, turning the wrist, adjusting the arm."""
     return _stack([
         _random_sinusoids(rng, 10, 0.15, 2.5, rng.uniform(0.01, 0.05), np.deg2rad(rng.uniform(4, 20))),
-        _random_sinusoids(rng, 4, 8.0, 12.0, 3e-5, 3e-4),
+        _random_sinusoids(rng, 4, 8.0, 12.0, 1.5e-5, 2e-4),
     ])
 
 
@@ -82,7 +82,7 @@ def random_smooth(rng: np.random.Generator) -> Trajectory:
     return _stack([
         _random_sinusoids(rng, 16, 0.1, rng.uniform(1.5, 6.0), rng.uniform(0.02, 0.3),
                           np.deg2rad(rng.uniform(5, 90)), falloff=rng.uniform(0.8, 2.0)),
-        _random_sinusoids(rng, 4, 8.0, 12.0, 3e-5, 3e-4),
+        _random_sinusoids(rng, 4, 8.0, 12.0, 1.5e-5, 2e-4),
     ])
 
 
