@@ -101,8 +101,8 @@ PRESETS: dict[str, Preset] = {
     # the shipped weights: ~12 min on the 2-core dev machine
     "shipped": Preset(
         model=ModelConfig(d_model=64, n_layers=4, n_heads=4, embed_dim=128),
-        train=TrainConfig(mask_steps=1200, contrastive_steps=1500, batch_size=64, pool_unlabeled=4000,
-                          pool_pairs=6000, save_every=200),
+        train=TrainConfig(mask_steps=900, contrastive_steps=1500, batch_size=64, pool_unlabeled=3000,
+                          pool_pairs=6000, save_every=100),
     ),
     # small runs for the ablation (nucleus vs random masking, with/without text)
     "ablation": Preset(

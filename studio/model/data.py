@@ -54,23 +54,19 @@ def synth_pairs(n: int, rng: np.random.Generator, pre, token_len: int, on_progre
     return Pool(_preprocess_mixed(xs, rates, pre, token_len), labels, texts)
 
 
-def synth_unlabeled(n: int, rng: np.random.Generator, pre, token_len: int, idle_fraction: float = 0.2,
-                    on_progress=None) -> Pool:
-    """``n`` unlabeled windows: gestures from the generator plus ordinary idle movement."""
+def synth_unlabeled(n: int, rng: np.random.Generator, pre, token_len: int, on_progress=None) -> Pool:
+    """``n`` unlabeled windows from ``studio.synth.sample_unlabeled``: gestures, random smooth movement
+    and ordinary idle motion, at random device rates and domains."""
     from studio import synth
 
-    n_idle = int(round(idle_fraction * n))
-    pairs = synth_pairs(n - n_idle, rng, pre, token_len, on_progress)
-    idle, rates = [], []
-    for _ in range(n_idle):
+    xs, rates = [], []
+    for i in range(n):
         rate = float(rng.choice(RATES))
-        idle.append(synth.render_idle(rng, pre.window_s + rng.uniform(0.0, 1.0), rate_hz=rate,
-                                      domain=_domain(synth, rng)))
+        xs.append(synth.sample_unlabeled(rng, rate_hz=rate, domain=_domain(synth, rng)))
         rates.append(rate)
-    if not idle:
-        return Pool(pairs.batch, [], [])
-    both = concat_batches([pairs.batch, _preprocess_mixed(idle, rates, pre, token_len)])
-    return Pool(both, [], [])
+        if on_progress and i % 200 == 0:
+            on_progress(i / n)
+    return Pool(_preprocess_mixed(xs, rates, pre, token_len), [], [])
 
 
 def real_unlabeled(path, pre, token_len: int) -> Pool:

@@ -43,7 +43,7 @@ class MotionModel:
         return self.preset.model.embed_dim
 
     def preprocess(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0) -> Batch:
-        return preprocess(windows, channels, rate_hz, self.preset.pre, self.preset.model.token_len)
+        return preprocess(windows, channels, rate_hz, self.preset.pre, self.preset.model.token_len, energy=False)
 
     def embed_batch(self, batch: Batch, chunk: int = 256) -> np.ndarray:
         """(n, E) embeddings of an already preprocessed :class:`Batch`."""
@@ -59,6 +59,11 @@ class MotionModel:
     def embed(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0) -> np.ndarray:
         """(n, E) float32 L2-normalised embeddings of windows ((n, T, C) array or list of (T, C))."""
         return self.embed_batch(self.preprocess(windows, channels, rate_hz))
+
+    def warm_up(self) -> None:
+        """Load the text encoder now (~1-4 s, once per process) so the first ``embed_text`` is fast;
+        call it from a worker thread at start-up."""
+        self.embed_text(["warm up"])
 
     def embed_text(self, texts: list[str]) -> np.ndarray:
         """(n, E) float32 L2-normalised embeddings of descriptions (cached per text)."""

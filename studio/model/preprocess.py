@@ -9,6 +9,7 @@ A window of any length, rate and channel subset becomes:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,8 +67,10 @@ def _fit_window(x: np.ndarray, length: int, rate_hz: float) -> tuple[np.ndarray,
     return out, valid
 
 
-def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig, token_len: int):
-    """One window -> (x (L, 6), valid (L,), chan (6,), tok_w (N,)); see the module docstring."""
+def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig, token_len: int,
+                   energy: bool = True):
+    """One window -> (x (L, 6), valid (L,), chan (6,), tok_w (N,)); see the module docstring.
+    ``energy=False`` skips the token energies (only masking needs them) and returns zeros."""
     x = to_canonical_order(x, channels)
     rows = np.flatnonzero(np.isfinite(x).any(axis=1))
     if rows.size == 0:
@@ -78,9 +81,13 @@ def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfi
         x = resample_uniform(x, rate, cfg.rate_hz)
     chan = np.isfinite(x).any(axis=0)
     x, valid = _fit_window(x, cfg.window_len, cfg.rate_hz)
-    tok_w = token_weights(motion_energy(np.where(valid[:, None], x, np.nan), cfg.rate_hz), token_len)
+    if energy:
+        tok_w = token_weights(motion_energy(np.where(valid[:, None], x, np.nan), cfg.rate_hz), token_len)
+    else:
+        tok_w = np.zeros(cfg.window_len // token_len, np.float32)
     if cfg.remove_acc_mean:
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # absent channels have no mean
             mean = np.nanmean(np.where(valid[:, None], x, np.nan), axis=0)
         x = x - np.where(_ACC & chan, np.nan_to_num(mean), 0.0)
     scale = np.where(_ACC, cfg.acc_scale, cfg.gyro_scale).astype(np.float32)
@@ -91,12 +98,12 @@ def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfi
 
 
 def preprocess(windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0,
-               cfg: PreprocessConfig | None = None, token_len: int = 8) -> Batch:
+               cfg: PreprocessConfig | None = None, token_len: int = 8, energy: bool = True) -> Batch:
     """Preprocess ``windows`` ((n, T, C) array or list of (T, C)) into a :class:`Batch`."""
     cfg = cfg or PreprocessConfig()
     if isinstance(windows, np.ndarray) and windows.ndim == 2:
         windows = [windows]
-    parts = [preprocess_one(w, tuple(channels), rate_hz, cfg, token_len) for w in windows]
+    parts = [preprocess_one(w, tuple(channels), rate_hz, cfg, token_len, energy) for w in windows]
     if not parts:
         n_tok = cfg.window_len // token_len
         return Batch(np.zeros((0, cfg.window_len, N_CH), np.float32), np.zeros((0, cfg.window_len), bool),

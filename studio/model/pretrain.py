@@ -169,7 +169,7 @@ class Pretrainer:
             opt.step()
             self.history[stage].append(float(loss.detach()))
             if self.on_step and self.rank == 0:
-                self.on_step(StepInfo(step + 1, total, stage, float(loss), float(mlm), float(nce), lr))
+                self.on_step(StepInfo(step + 1, total, stage, loss.item(), float(mlm), float(nce), lr))
             if self.out is not None and ((step + 1) % tc.save_every == 0 or step + 1 == total):
                 self._save(step + 1, opt, rng, time.time() - t0)
         metrics = self.metrics()

@@ -81,6 +81,12 @@ def run(args: argparse.Namespace) -> int:
     trainer = Pretrainer(preset, out=args.out, resume=args.resume, unlabeled=args.unlabeled,
                          on_step=on_step, on_status=lambda t: tqdm.write(t), info=info)
     started = time.time()
+    before = 0.0
+    if args.resume:
+        try:
+            before = float(read_config(args.out).get("seconds_total", 0.0))
+        except Exception:  # nothing to resume from yet: the trainer starts fresh
+            before = 0.0
     metrics = trainer.run()
     bar.close()
     if rank != 0:
@@ -93,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         metrics.update(synthetic_holdout(model, seed=preset.train.seed + 12345))
         info["calibration"] = calibration(model, seed=preset.train.seed + 999)
     meta = read_config(args.out)
-    metrics["seconds"] = round(time.time() - started + meta.get("seconds_before_resume", 0.0), 1)
+    metrics["seconds"] = round(time.time() - started + before, 1)
     info["seconds_total"] = metrics["seconds"]
     save_checkpoint(args.out, trainer.net, preset, meta["step"], metrics, info)
     for key, value in metrics.items():

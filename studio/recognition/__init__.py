@@ -1,0 +1,1 @@
+"""Recognition on top of the motion model: few-shot/zero-shot classes, rejection, live use, evaluation."""
