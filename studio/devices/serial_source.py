@@ -48,6 +48,8 @@ class SerialSource(Source):
         self.uri = f"serial://{port}?format={fmt}&baud={self.baud}"
         self._ser = None
         self._parser: Parser | None = None
+        self._detected: str | None = None
+        self._channels: tuple[str, ...] = CANONICAL_CHANNELS
         self._raw = b""
         self._pending: list[Sample] = []
         self._was_open = False
@@ -69,16 +71,17 @@ class SerialSource(Source):
     @property
     def detected_format(self) -> str | None:
         """The format in use: the URI's, or the one ``auto`` recognised (None until data arrived)."""
-        return self._parser.name if self._parser else (None if self.fmt == "auto" else self.fmt)
+        return self._detected or (None if self.fmt == "auto" else self.fmt)
 
     @property
     def channels_present(self) -> tuple[str, ...]:
-        return self._parser.channels if self._parser else CANONICAL_CHANNELS
+        """Canonical channels the device actually sends (the others are NaN in every chunk)."""
+        return self._channels
 
     @property
     def notices(self) -> list[faults.DeviceFault]:
         """Non-fatal things the user should know (e.g. no gyroscope)."""
-        if self._parser and self.stats.samples and "gyro_x" not in self._parser.channels:
+        if self.stats.samples and "gyro_x" not in self._channels:
             return [faults.no_gyroscope(f"The device on {self.port}")]
         return []
 
@@ -140,6 +143,7 @@ class SerialSource(Source):
                 return []
             opts = {k: v for k, v in self.options.items() if k in _CSV_OPTIONS} if fmt == "csv" else {}
             self._parser = make_parser(fmt, **opts)
+            self._detected = fmt
             data, self._raw = self._raw, b""
         return self._parser.feed(data)
 
@@ -170,9 +174,12 @@ class SerialSource(Source):
             rate = self._rate.rate_hz or self.nominal_rate
             t = now - (np.arange(n)[::-1] / rate) if rate > 0 else np.full(n, now)
         # Timestamps stay strictly increasing even across a clock jump.
-        t = np.maximum(t, self._last_t + 1e-6 * (1 + np.arange(n)))
+        floor = self._last_t if np.isfinite(self._last_t) else t[0] - 1e-6
+        t = np.maximum(t, floor + 1e-6 * (1 + np.arange(n)))
         self._last_t = float(t[-1])
         self.stats.samples += n
+        if self._parser is not None:
+            self._channels = self._parser.channels
         self.stats.parse_errors = self._errors_before + (self._parser.errors if self._parser else 0)
         return Chunk(t, data, seq)
 
