@@ -98,6 +98,15 @@ def test_dtw_1nn_classifies_time_warped_shapes():
     assert np.mean(np.asarray(pred) == np.asarray(y_test)) >= 0.9
 
 
+def test_raw_dtw_keeps_offsets_that_normalising_removes():
+    t = np.linspace(0, 1, 30)[:, None]
+    flat, tilted = np.sin(2 * np.pi * t), np.sin(2 * np.pi * t) + 1.0  # same shape, device held differently
+    train, labels = [flat, tilted], ["flat", "tilted"]
+    queries = [flat * 1.1, tilted * 1.1 - 0.1]
+    assert DTW1NN(band=0.2, normalise=False).fit(train, labels).predict(queries) == ["flat", "tilted"]
+    assert DTW1NN().fit(train, labels).distances(queries[1])[0] == pytest.approx(0.0, abs=1e-9)
+
+
 def test_dtw_1nn_rejects_bad_input():
     with pytest.raises(ValueError):
         DTW1NN(band=2.0)

@@ -21,8 +21,8 @@ import numpy as np
 from studio.recognition import splits
 from studio.recognition.datasets import EvalSet, load_npz
 
-ALL_METHODS = ("unimotion", "unimotion+refine", "dtw_1nn", "minirocket")
-DEFAULT_METHODS = ("unimotion", "dtw_1nn", "minirocket")
+ALL_METHODS = ("unimotion", "unimotion+refine", "dtw_1nn", "dtw_1nn_raw", "minirocket")
+DEFAULT_METHODS = ("unimotion", "dtw_1nn", "dtw_1nn_raw", "minirocket")
 
 
 @dataclass
@@ -113,15 +113,18 @@ class UniMotionMethod:
 
 
 def make_method(name: str, model_path: str | os.PathLike | None = None) -> Method:
-    """A method by name: ``unimotion``, ``unimotion+refine`` (need the model), ``dtw_1nn``, ``minirocket``."""
+    """A method by name: ``unimotion``, ``unimotion+refine`` (need the model), ``dtw_1nn``,
+    ``dtw_1nn_raw``, ``minirocket``."""
     from studio.recognition.peers import DTW1NN, MiniRocketPeer
 
     if name in ("unimotion", "unimotion+refine"):
         return UniMotionMethod(model_path, refine=name.endswith("+refine"))
-    if name == "dtw_1nn":
+    if name == "dtw_1nn":  # z-normalised per series, band 10 %
         return PeerMethod(name, DTW1NN)
-    if name == "minirocket":
-        return PeerMethod(name, MiniRocketPeer)
+    if name == "dtw_1nn_raw":  # GRT's defaults: raw values (gravity offset kept), band 20 %
+        return PeerMethod(name, lambda: DTW1NN(band=0.2, normalise=False))
+    if name == "minirocket":  # raw values, as MiniRocket is designed for (better here than z-normalised)
+        return PeerMethod(name, lambda: MiniRocketPeer(normalise=False))
     raise ValueError(f"unknown method {name!r}; known: {', '.join(ALL_METHODS)}")
 
 
