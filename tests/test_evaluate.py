@@ -189,3 +189,15 @@ def test_wiimote_descriptions_cover_every_gesture():
     data = load_npz(SAMPLE_SETS / "all_gesture_wiimote_z.npz")
     assert sorted(data.descriptions) == data.labels
     assert data.descriptions["circle_left"] == "one left circle"
+
+
+def test_packaged_conversion_reproduces_the_shipped_set(tmp_path):
+    pytest.importorskip("aeon")
+    from studio.recognition.real_sets import build_all
+
+    (path,) = build_all(tmp_path, ["pickup_gesture_wiimote_z"])
+    built, shipped = load_npz(path), load_npz(SAMPLE_SETS / "pickup_gesture_wiimote_z.npz")
+    assert np.array_equal(built.X, shipped.X, equal_nan=True) and built.y.tolist() == shipped.y.tolist()
+    assert built.descriptions == {} and built.labels[0].startswith("subject_")
+    with pytest.raises(ValueError, match="unknown set"):
+        build_all(tmp_path, ["uwave"])
