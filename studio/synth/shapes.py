@@ -182,10 +182,16 @@ def with_pivot(motion: Motion, coupling: float) -> Motion:
     return Motion(motion.duration, fn)
 
 
-def with_return(motion: Motion, hold_s: float = 0.2, back_s: float = 0.8) -> Motion:
-    """After ``motion`` ends, hold, then drift back to the starting pose (the simulator's hand rests)."""
+def with_return(motion: Motion, hold_s: float = 0.3, back_s: float | None = None) -> Motion:
+    """After ``motion`` ends, hold, then drift back to the starting pose (the simulator's hand rests).
+
+    The return is unhurried (by default longer the further it goes) so that it does not look like
+    a gesture of its own.
+    """
     end = np.array([motion.duration])
     p_end, r_end = motion(end)
+    if back_s is None:
+        back_s = 0.8 + 4.0 * float(np.linalg.norm(p_end)) + 1.2 * float(np.linalg.norm(r_end))
 
     def fn(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos, rot = motion(t)
