@@ -30,6 +30,7 @@ def test_non_realtime_rate_and_sequence_numbers(rate: float) -> None:
         data = _collect(source, 3.0)
     assert data.seq.tolist() == list(range(len(data)))
     np.testing.assert_allclose(np.diff(data.t), 1.0 / rate, rtol=1e-6)
+    np.testing.assert_allclose(data.t, source.t0 + data.seq / rate)
     assert source.stats.samples == len(data)
     assert data.data.dtype == np.float32 and data.data.shape[1] == 6
 

@@ -66,6 +66,11 @@ class SimulatedIMU(Source):
     def info(self) -> StreamInfo:
         return StreamInfo(rate_hz=self.rate_hz, device="Simulated IMU")
 
+    @property
+    def t0(self) -> float:
+        """Origin of the stream clock: sample ``seq`` has timestamp ``t0 + seq / rate_hz``."""
+        return self._t0
+
     def open(self) -> None:
         self._t0 = time.monotonic() - self._next / self.rate_hz
         self._open = True
