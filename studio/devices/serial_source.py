@@ -18,7 +18,7 @@ import numpy as np
 
 from studio.devices import faults
 from studio.devices.base import Source
-from studio.devices.formats import FORMATS, Parser, RateEstimator, Sample, detect_format, make_parser
+from studio.devices.formats import FORMATS, Parser, Sample, Timestamper, detect_format, make_parser
 from studio.signals.stream import CANONICAL_CHANNELS, CANONICAL_UNITS, Chunk, StreamInfo
 
 _DETECT_AFTER = 48     # bytes needed before guessing the format
@@ -54,9 +54,7 @@ class SerialSource(Source):
         self._pending: list[Sample] = []
         self._was_open = False
         self._errors_before = 0
-        self._rate = RateEstimator()
-        self._offset: float | None = None
-        self._last_t = -np.inf
+        self._clock = Timestamper(self.nominal_rate)
 
     @property
     def info(self) -> StreamInfo:
@@ -66,7 +64,7 @@ class SerialSource(Source):
     @property
     def rate_hz(self) -> float:
         """Nominal rate if given, else estimated from device timestamps or arrival times (0 = unknown)."""
-        return self.nominal_rate or round(self._rate.rate_hz, 1)
+        return self._clock.rate_hz
 
     @property
     def detected_format(self) -> str | None:
@@ -100,7 +98,7 @@ class SerialSource(Source):
                                            available=self._ports()) from exc
         self._was_open = True
         self._raw, self._pending = b"", []
-        self._offset, self._last_t = None, -np.inf
+        self._clock.reset()
         if self.fmt != "auto":
             opts = {k: v for k, v in self.options.items() if k in _CSV_OPTIONS} if self.fmt == "csv" else {}
             self._parser = make_parser(self.fmt, **opts)
@@ -158,30 +156,14 @@ class SerialSource(Source):
         return self._chunk(samples, time.monotonic())
 
     def _chunk(self, samples: list[Sample], now: float) -> Chunk:
-        n = len(samples)
+        t = self._clock.stamp(samples, now)
         data = np.array([s.values for s in samples], np.float32)
         seq = np.array([s.seq for s in samples], np.int64)
-        if samples[0].t is not None and samples[-1].t is not None:
-            dev = np.array([s.t if s.t is not None else np.nan for s in samples], np.float64)
-            if self._offset is None or dev[0] + self._offset <= self._last_t - 1.0:
-                # First sample, or the device clock restarted: anchor device time to arrival time.
-                self._offset = now - dev[-1]
-            t = dev + self._offset
-            for k in range(n):
-                self._rate.add(float(dev[k]))
-        else:
-            self._rate.add(now, n)
-            rate = self._rate.rate_hz or self.nominal_rate
-            t = now - (np.arange(n)[::-1] / rate) if rate > 0 else np.full(n, now)
-        # Timestamps stay strictly increasing even across a clock jump.
-        floor = self._last_t if np.isfinite(self._last_t) else t[0] - 1e-6
-        t = np.maximum(t, floor + 1e-6 * (1 + np.arange(n)))
-        self._last_t = float(t[-1])
-        self.stats.samples += n
+        self.stats.samples += len(samples)
         if self._parser is not None:
             self._channels = self._parser.channels
         self.stats.parse_errors = self._errors_before + (self._parser.errors if self._parser else 0)
-        return Chunk(t, data, seq)
+        return Chunk(np.array(t), data, seq)
 
     def close(self) -> None:
         if self._parser is not None:

@@ -79,6 +79,51 @@ class RateEstimator:
         return (sum(counts) - counts[0]) / span if span > 0 else 0.0
 
 
+class Timestamper:
+    """Turns parsed samples into strictly increasing host-clock times (seconds, ``time.monotonic``).
+
+    With device timestamps, device time is anchored to the arrival of the first sample (device
+    timing survives USB/BLE batching); a device clock that jumps back (reset) re-anchors. Without
+    them, a batch that arrived at ``now`` is spread back from ``now`` at the estimated arrival rate.
+    """
+
+    def __init__(self, nominal_rate: float = 0.0) -> None:
+        self.nominal_rate = nominal_rate
+        self.rate = RateEstimator()
+        self._offset: float | None = None
+        self._last = -math.inf
+
+    @property
+    def rate_hz(self) -> float:
+        return self.nominal_rate or round(self.rate.rate_hz, 1)
+
+    def reset(self) -> None:
+        self._offset, self._last = None, -math.inf
+
+    def stamp(self, samples: list[Sample], now: float) -> list[float]:
+        """Times for ``samples`` (all of which arrived by ``now``)."""
+        n = len(samples)
+        if samples and all(s.t is not None for s in samples):
+            dev = [float(s.t) for s in samples]  # type: ignore[arg-type]
+            if self._offset is None or dev[0] + self._offset <= self._last - 1.0:
+                self._offset = now - dev[-1]
+            times = [d + self._offset for d in dev]
+            for d in dev:
+                self.rate.add(d)
+        else:
+            self.rate.add(now, n)
+            rate = self.rate.rate_hz or self.nominal_rate
+            times = [now - (n - 1 - i) / rate for i in range(n)] if rate > 0 else [now] * n
+        floor = self._last if math.isfinite(self._last) else times[0] - 1e-6
+        out = []
+        for t in times:
+            floor = max(t, floor + 1e-6)
+            out.append(floor)
+        if out:
+            self._last = out[-1]
+        return out
+
+
 def make_parser(fmt: str, **options: object) -> Parser:
     """Build the parser for a serial ``format=`` name: ``csv``, ``witmotion`` or ``frame``."""
     from studio.devices.formats.csv_lines import CsvLineParser

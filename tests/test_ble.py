@@ -1,0 +1,346 @@
+"""BLE source and scan through bleak's real front end (BleakClient/BleakScanner) with a fake backend
+that replays captured notification bytes per profile."""
+
+import asyncio
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from bleak.backends.characteristic import BleakGATTCharacteristic
+from bleak.backends.client import BaseBleakClient
+from bleak.backends.scanner import AdvertisementData, BaseBleakScanner
+from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
+from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDeviceNotFoundError
+
+from studio.devices import ble_profiles as bp
+from studio.devices.base import DeviceError
+from studio.devices.ble import BleSource, scan, start_scan
+from studio.devices.faults import FaultKind
+from studio.devices.formats.frame import encode_imu6
+from studio.devices.formats.witmotion import encode_ble
+from studio.devices.runner import State, StreamRunner
+
+
+@dataclass
+class Peripheral:
+    name: str
+    services: dict  # service uuid -> list of characteristic uuids
+    notifications: list  # captured payloads, in order
+    interval: float = 0.001
+    drop_after: bool = False  # link lost after the last notification
+    writes: list = field(default_factory=list)
+
+
+class FakeClient(BaseBleakClient):
+    """A bleak backend client for one process-local registry of peripherals."""
+
+    peripherals: dict = {}
+
+    def __init__(self, address_or_ble_device, **kwargs):
+        super().__init__(address_or_ble_device, disconnected_callback=kwargs.get("disconnected_callback"),
+                         timeout=kwargs.get("timeout", 10.0))
+        self._connected = False
+        self._task = None
+        self._peripheral = None
+
+    @property
+    def name(self):
+        return self._peripheral.name if self._peripheral else self.address
+
+    @property
+    def mtu_size(self):
+        return 23
+
+    @property
+    def is_connected(self):
+        return self._connected
+
+    async def connect(self, pair, **kwargs):
+        peripheral = self.peripherals.get(self.address)
+        if peripheral is None:
+            raise BleakDeviceNotFoundError(self.address, f"Device with address {self.address} was not found.")
+        collection = BleakGATTServiceCollection()
+        handle = 1
+        for s_uuid, chars in peripheral.services.items():
+            service = BleakGATTService(None, handle, s_uuid)
+            collection.add_service(service)
+            handle += 1
+            for c_uuid in chars:
+                collection.add_characteristic(
+                    BleakGATTCharacteristic(None, handle, c_uuid, ["notify", "write"], lambda: 20, service))
+                handle += 1
+        self.services = collection
+        self._peripheral = peripheral
+        self._connected = True
+
+    async def disconnect(self):
+        if self._task:
+            self._task.cancel()
+        self._connected = False
+
+    async def pair(self, *args, **kwargs):
+        pass
+
+    async def unpair(self):
+        pass
+
+    async def read_gatt_char(self, characteristic, **kwargs):
+        return bytearray()
+
+    async def read_gatt_descriptor(self, descriptor, **kwargs):
+        return bytearray()
+
+    async def write_gatt_char(self, characteristic, data, response):
+        self._peripheral.writes.append((characteristic.uuid, bytes(data)))
+
+    async def write_gatt_descriptor(self, descriptor, data):
+        pass
+
+    async def start_notify(self, characteristic, callback, **kwargs):
+        async def replay():
+            for payload in self._peripheral.notifications:
+                await asyncio.sleep(self._peripheral.interval)
+                callback(bytearray(payload))
+            if self._peripheral.drop_after:
+                self._connected = False
+                if self._disconnected_callback:
+                    self._disconnected_callback()
+
+        self._task = asyncio.get_running_loop().create_task(replay())
+
+    async def stop_notify(self, characteristic):
+        pass
+
+
+class FakeScanner(BaseBleakScanner):
+    adverts: list = []  # (address, name, rssi, service uuids)
+
+    def __init__(self, detection_callback, service_uuids, scanning_mode, **kwargs):
+        super().__init__(detection_callback, service_uuids)
+
+    async def start(self):
+        from bleak.backends.device import BLEDevice  # noqa: F401  (created by create_or_update_device)
+
+        self.seen_devices = {}
+        for address, name, rssi, uuids in self.adverts:
+            adv = AdvertisementData(name, {}, {}, list(uuids), None, rssi, ())
+            device = self.create_or_update_device(address, address, name, None, adv)
+            self.call_detection_callbacks(device, adv)
+
+    async def stop(self):
+        pass
+
+
+class NoAdapterScanner(FakeScanner):
+    async def start(self):
+        raise BleakBluetoothNotAvailableError("No Bluetooth adapters found.",
+                                              BleakBluetoothNotAvailableReason.NO_BLUETOOTH)
+
+
+def chop(data: bytes, size: int = 20) -> list[bytes]:
+    """Split a stream into BLE-sized notifications (MTU 23 -> 20-byte payloads)."""
+    return [data[k:k + size] for k in range(0, len(data), size)]
+
+
+def captured(profile: str, n: int) -> list[bytes]:
+    """Realistic notification payloads per profile for ``n`` samples (sample i has acc_x = i/100 g)."""
+    if profile == "microbit":
+        return [struct.pack("<3h", i * 10, -1000, 20) for i in range(n)]  # milli-g
+    if profile == "thingy52":
+        return [struct.pack("<9h", int(i * 10.24), 0, 1024, 32, -64, 0, 100, 200, 300) for i in range(n)]
+    if profile == "witmotion":
+        return [encode_ble((int(i * 20.48), 0, 2048), (16, 0, -16), (0, 0, 0)) for i in range(n)]
+    if profile == "nus":
+        text = "".join(f"{i / 100:.2f},0.00,1.00,0.5,-0.5,0.0\r\n" for i in range(n))
+        return chop(("ax,ay,az,gx,gy,gz\r\n" + text).encode())
+    if profile == "nus-frame":
+        raw = [(int(i * 40.96), 0, 4096, 16, 0, 0) for i in range(n)]
+        frames = b"".join(encode_imu6(i, i * 10_000, raw[i:i + 2], 8, 2000, 10_000) for i in range(0, n, 2))
+        return chop(frames)
+    raise ValueError(profile)
+
+
+def add(address, profile, n=40, **kw):
+    p = bp.BUILTIN[profile]
+    names = {"microbit": "BBC micro:bit [zogav]", "thingy52": "Thingy", "witmotion": "WT901BLE68",
+             "nus": "Puck.js 1a2b", "nus-frame": "UniMotion-ESP32"}
+    FakeClient.peripherals[address] = Peripheral(names[profile], {p.service: [p.notify, bp.MICROBIT_ACC_PERIOD]},
+                                                 captured(profile, n), **kw)
+    return FakeClient.peripherals[address]
+
+
+@pytest.fixture(autouse=True)
+def clean_registry():
+    FakeClient.peripherals = {}
+    yield
+    FakeClient.peripherals = {}
+
+
+def read_all(source, n, timeout=5.0):
+    chunks, got = [], 0
+    deadline = time.monotonic() + timeout
+    while got < n and time.monotonic() < deadline:
+        chunk = source.read(0.05)
+        if chunk is not None:
+            chunks.append(chunk)
+            got += len(chunk)
+    return chunks
+
+
+@pytest.mark.parametrize("profile", ["microbit", "thingy52", "witmotion", "nus", "nus-frame"])
+def test_profile_replay_yields_canonical_samples(profile):
+    add("AA:00:00:00:00:01", profile, n=40)
+    source = BleSource("AA:00:00:00:00:01", bp.BUILTIN[profile], backend=FakeClient)
+    source.open()
+    try:
+        chunks = read_all(source, 40)
+    finally:
+        source.close()
+    data = np.concatenate([c.data for c in chunks])
+    t = np.concatenate([c.t for c in chunks])
+    assert data.shape == (40, 6)
+    np.testing.assert_allclose(data[:, 0], np.arange(40) / 100, atol=2e-3)
+    assert np.all(np.abs(data[:, 1:3]).max() <= 1.001)
+    assert np.all(np.diff(t) > 0)
+    assert source.stats.parse_errors == 0 and source.stats.samples == 40
+    if profile == "microbit":
+        assert np.isnan(data[:, 3:]).all() and data[0, 1] == pytest.approx(-1.0)
+        (notice,) = source.notices
+        assert notice.kind == FaultKind.NO_GYROSCOPE and "micro:bit" in notice.message
+    else:
+        assert np.isfinite(data).all() and not source.notices
+    if profile == "thingy52":
+        assert data[0, 3] == pytest.approx(1.0) and data[0, 4] == pytest.approx(-2.0)
+    if profile == "nus-frame":
+        assert np.concatenate([c.seq for c in chunks]).tolist() == list(range(40))
+
+
+def test_microbit_period_is_written_after_connecting():
+    peripheral = add("AA:00:00:00:00:02", "microbit", n=2)
+    source = BleSource("AA:00:00:00:00:02", bp.BUILTIN["microbit"], backend=FakeClient)
+    source.open()
+    source.close()
+    assert peripheral.writes == [(bp.MICROBIT_ACC_PERIOD, struct.pack("<H", 20))]
+    assert source.info.rate_hz == 50.0
+
+
+def test_auto_profile_is_recognised_from_services_and_name():
+    add("AA:00:00:00:00:03", "nus-frame", n=4)
+    source = BleSource("AA:00:00:00:00:03", None, backend=FakeClient)
+    source.open()
+    chunks = read_all(source, 4)
+    source.close()
+    assert source.profile.key == "nus-frame" and sum(len(c) for c in chunks) == 4
+
+
+def test_wrong_profile_names_the_offered_services():
+    add("AA:00:00:00:00:04", "microbit", n=2)
+    source = BleSource("AA:00:00:00:00:04", bp.BUILTIN["thingy52"], backend=FakeClient)
+    with pytest.raises(DeviceError) as info:
+        source.open()
+    assert info.value.kind == FaultKind.WRONG_PROFILE and bp.MICROBIT_ACC_SERVICE in info.value.message
+    assert not info.value.transient
+
+
+def test_absent_device_is_transient_not_found():
+    source = BleSource("AA:00:00:00:00:05", bp.BUILTIN["thingy52"], backend=FakeClient)
+    with pytest.raises(DeviceError) as info:
+        source.open()
+    assert info.value.kind == FaultKind.BLE_NOT_FOUND and info.value.transient
+
+
+def test_link_loss_then_reconnect_through_the_runner():
+    peripheral = add("AA:00:00:00:00:06", "nus-frame", n=20, drop_after=True)
+    received, states = [], []
+    resumed = threading.Event()
+
+    def on_status(state, message):
+        states.append((state, message))
+        if state == State.STREAMING and any(s == State.RECONNECTING for s, _ in states):
+            resumed.set()
+
+    source = BleSource("AA:00:00:00:00:06", bp.BUILTIN["nus-frame"], backend=FakeClient)
+    runner = StreamRunner(source, on_chunk=lambda c: received.extend(c.seq.tolist()), on_status=on_status,
+                          backoff=(0.05,))
+    runner.start()
+    try:
+        assert resumed.wait(5)
+        peripheral.drop_after = False
+        deadline = time.monotonic() + 5
+        while len(received) < 40 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        runner.stop()
+    # the replayed device restarts its counter after a reconnect, as a real one that rebooted would
+    assert received == list(range(20)) + list(range(20))
+    assert any("Lost the Bluetooth connection" in m for s, m in states if s == State.RECONNECTING)
+
+
+def test_no_bluez_gives_the_plain_message(monkeypatch):
+    # Without a backend, bleak goes to BlueZ over D-Bus; on this machine that raises a bare
+    # FileNotFoundError. Simulate it where a D-Bus socket does exist.
+    import bleak.backends.client as client_mod
+
+    class NoDbus(FakeClient):
+        async def connect(self, pair, **kwargs):
+            raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(client_mod, "get_platform_client_backend_type", lambda: (NoDbus, "bluez"))
+    import bleak
+
+    monkeypatch.setattr(bleak, "get_platform_client_backend_type", lambda: (NoDbus, "bluez"))
+    source = BleSource("AA:00:00:00:00:07", bp.BUILTIN["thingy52"])
+    with pytest.raises(DeviceError) as info:
+        source.open()
+    assert info.value.kind == FaultKind.NO_BLUETOOTH
+    assert info.value.message.startswith("Bluetooth is not available on this computer (no BlueZ/D-Bus)")
+    assert "bluez" in info.value.fix and not info.value.transient
+
+
+def test_scan_recognises_profiles_and_sorts_by_signal():
+    FakeScanner.adverts = [
+        ("11:11:11:11:11:11", "Headphones", -40, []),
+        ("22:22:22:22:22:22", "BBC micro:bit [tupov]", -70, []),
+        ("33:33:33:33:33:33", "Thingy", -55, [bp.THINGY_MOTION_SERVICE]),
+        ("44:44:44:44:44:44", "UniMotion-Nano33", -60, [bp.NUS_SERVICE]),
+    ]
+    devices = scan(0.01, backend=FakeScanner)
+    assert [d.name for d in devices] == ["Thingy", "UniMotion-Nano33", "BBC micro:bit [tupov]", "Headphones"]
+    assert devices[0].profiles == ("thingy52",) and devices[0].rssi == -55
+    assert devices[1].profiles[0] == "nus-frame" and devices[1].uri.endswith("profile=nus-frame")
+    assert devices[3].profiles == ()
+
+
+def test_scan_without_adapter_is_a_fault_and_start_scan_reports_it():
+    with pytest.raises(DeviceError) as info:
+        scan(0.01, backend=NoAdapterScanner)
+    assert info.value.kind == FaultKind.BLUETOOTH_OFF
+    results = []
+    start_scan(results.append, 0.01, backend=NoAdapterScanner).join(5)
+    assert results and results[0].kind == FaultKind.BLUETOOTH_OFF
+
+
+def test_queue_overflow_drops_oldest_and_counts(monkeypatch):
+    import studio.devices.ble as ble_mod
+
+    monkeypatch.setattr(ble_mod, "MAX_QUEUED", 10)
+    add("AA:00:00:00:00:08", "thingy52", n=30, interval=0.0)
+    source = BleSource("AA:00:00:00:00:08", bp.BUILTIN["thingy52"], backend=FakeClient)
+    source.open()
+    time.sleep(0.3)
+    chunk = source.read(0.1)
+    source.close()
+    assert len(chunk) == 10 and source.stats.dropped == 20
+    assert chunk.data[-1, 0] == pytest.approx(0.29, abs=1e-3)
+
+
+@pytest.mark.skipif(__import__("os").path.exists("/var/run/dbus/system_bus_socket"),
+                    reason="this machine has a D-Bus system bus; the real no-BlueZ path cannot be shown")
+def test_real_bleak_on_a_machine_without_bluez():
+    source = BleSource("AA:00:00:00:00:09", bp.BUILTIN["thingy52"], connect_timeout=2.0)
+    with pytest.raises(DeviceError) as info:
+        source.open()
+    assert info.value.kind == FaultKind.NO_BLUETOOTH
