@@ -30,14 +30,18 @@ from studio.signals.stream import CANONICAL_CHANNELS, Chunk
 class LiveConfig:
     """Segmentation settings (seconds are in the stream's sample time)."""
 
-    # Thresholds follow the noise floor (median energy of the last ``floor_s``), because the energy of
-    # holding still depends on the sensor's noise: on = max(min_on_level, floor * on_factor + on_margin).
+    # Thresholds follow the floor (a low percentile of the energy over the last ``floor_s``): holding
+    # still has an energy that depends on the sensor's noise, and during a walk every step is movement.
+    # on = max(min_on_level, floor * on_factor + on_margin). A percentile well below the median keeps
+    # the floor down while gestures are performed back to back.
     on_factor: float = 1.8
     on_margin: float = 0.05
+    peak_factor: float = 2.1  # a movement counts only if its peak reaches floor * peak_factor + on_margin
     off_factor: float = 1.4  # quiet = below floor * off_factor + off_margin
     off_margin: float = 0.03
     min_on_level: float = nucleus.IDLE_LEVEL
-    floor_s: float = 5.0
+    floor_s: float = 8.0
+    floor_percentile: float = 30.0
     gap_s: float = nucleus.GAP_S  # quiet this long ends the movement
     min_active_s: float = 0.12  # shorter bursts (knocks, sensor glitches) are ignored
     max_active_s: float = 3.0  # fallback: classify a movement that goes on this long
@@ -128,7 +132,8 @@ class LiveRecogniser:
             self._hist = np.zeros(max(1, int(self.config.floor_s * self.rate_hz)))  # recent energies
             self._hist_n = 0
             self._since_floor = 0
-            self._levels: tuple[float, float] | None = None  # (on, off) once the floor is known
+            self._levels: tuple[float, float, float] | None = None  # (on, off, peak) once the floor is known
+            self._peak = 0.0  # highest energy of the movement in progress
 
     def __call__(self, chunk: Chunk) -> None:
         self.feed(chunk)
@@ -168,10 +173,7 @@ class LiveRecogniser:
         return self._segment(first, energy[len(energy) - (written - first): len(energy) - lag], arrival)
 
     def _track_floor(self, energy: np.ndarray) -> None:
-        """Update the noise floor and the levels from it, only while no movement is in progress (a
-        gesture must not raise its own threshold). The median is re-estimated four times a second."""
-        if self._active_start is not None:
-            return
+        """Update the floor and the levels derived from it (re-estimated four times a second)."""
         cfg, hist = self.config, self._hist
         e = energy[-hist.size:]
         hist[: hist.size - e.size] = hist[e.size:]
@@ -181,9 +183,10 @@ class LiveRecogniser:
         if self._hist_n < min(hist.size, int(0.5 * self.rate_hz)):
             return
         if self._levels is None or self._since_floor >= 0.25 * self.rate_hz:
-            floor = float(np.median(hist[hist.size - self._hist_n:]))
-            self._levels = (max(cfg.min_on_level, floor * cfg.on_factor + cfg.on_margin),
-                            floor * cfg.off_factor + cfg.off_margin)
+            floor = float(np.percentile(hist[hist.size - self._hist_n:], cfg.floor_percentile))
+            on = max(cfg.min_on_level, floor * cfg.on_factor + cfg.on_margin)
+            self._levels = (on, floor * cfg.off_factor + cfg.off_margin,
+                            max(on, floor * cfg.peak_factor + cfg.on_margin))
             self._since_floor = 0
 
     def _segment(self, base: int, energy: np.ndarray, arrival: float) -> list[LiveEvent]:
@@ -194,23 +197,26 @@ class LiveRecogniser:
         self._track_floor(energy)
         if self._levels is None:
             return events
-        on_level, off_level = self._levels
+        on_level, off_level, peak_level = self._levels
         for i, e in enumerate(energy):
             idx = base + i
             if self._active_start is None:
                 if e >= on_level:
-                    self._active_start, self._last_loud = idx, idx
+                    self._active_start, self._last_loud, self._peak = idx, idx, e
                 continue
             if e >= off_level:
                 self._last_loud = idx
+                self._peak = max(self._peak, e)
             if idx - self._last_loud >= gap_n:
                 start, end = self._active_start, self._last_loud + 1
                 self._active_start = None
-                events += self._candidate(start, end, arrival, fallback=False)
+                if self._peak >= peak_level:
+                    events += self._candidate(start, end, arrival, fallback=False)
             elif idx - self._active_start >= max_n:
                 start = self._active_start
                 self._active_start = idx + 1
-                events += self._candidate(start, idx + 1, arrival, fallback=True)
+                if self._peak >= peak_level:
+                    events += self._candidate(start, idx + 1, arrival, fallback=True)
         return events
 
     def _candidate(self, start: int, end: int, arrival: float, fallback: bool) -> list[LiveEvent]:
