@@ -86,7 +86,7 @@ def test_ctrl_c_prints_the_summary_and_exits_cleanly() -> None:
 
 @pytest.mark.skipif(os.name != "posix", reason="uses a shell pipe")
 def test_closed_pipe_is_not_an_error() -> None:
-    result = subprocess.run(f"'{sys.executable}' -m studio stream 'simulator?realtime=0' --seconds 50 --jsonl | head -n 3",
-                            shell=True, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    command = f"'{sys.executable}' -m studio stream 'simulator?realtime=0' --seconds 50 --jsonl | head -n 3"
+    result = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert len(result.stdout.splitlines()) == 3
     assert "Traceback" not in result.stderr

@@ -193,7 +193,8 @@ def from_uri(uri) -> SimulatedIMU:  # noqa: ANN001 - a registry.DeviceURI
         raise DeviceError(f"Unknown simulator setting(s): {', '.join(unknown)}.", f"Known: {', '.join(_PARAMS)}.")
     rate = _number(params, "rate", 100.0)
     if not 1.0 <= rate <= MAX_RATE_HZ:
-        raise DeviceError(f"Simulator rate {rate:g} Hz is out of range.", f"Use a rate between 1 and {MAX_RATE_HZ:g} Hz.")
+        raise DeviceError(f"Simulator rate {rate:g} Hz is out of range.",
+                          f"Use a rate between 1 and {MAX_RATE_HZ:g} Hz.")
     seed = int(_number(params, "seed", -1, int)) if "seed" in params else None
     if seed is not None and seed < 0:
         raise DeviceError(f"Simulator seed {seed} must not be negative.")

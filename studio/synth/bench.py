@@ -24,13 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     count = 100 if args.short else args.count
     names = list(GESTURES)
+    rate, secs, heavy = args.rate, args.seconds, Domain.heavy()
     cases = {
-        "render_gesture (default domain)": lambda rng, i: render_gesture(names[i % len(names)], rng, args.rate),
-        "sample_pair (default domain)": lambda rng, i: sample_pair(rng, args.rate)[0],
-        "sample_pair (heavy domain)": lambda rng, i: sample_pair(rng, args.rate, Domain.heavy())[0],
-        f"sample_unlabeled ({args.seconds:g} s, default)": lambda rng, i: sample_unlabeled(rng, args.rate, seconds=args.seconds),
-        f"sample_unlabeled ({args.seconds:g} s, heavy)": lambda rng, i: sample_unlabeled(rng, args.rate, Domain.heavy(), args.seconds),
-        f"render_idle ({args.seconds:g} s)": lambda rng, i: render_idle(rng, args.seconds, args.rate),
+        "render_gesture (default domain)": lambda rng, i: render_gesture(names[i % len(names)], rng, rate),
+        "sample_pair (default domain)": lambda rng, i: sample_pair(rng, rate)[0],
+        "sample_pair (heavy domain)": lambda rng, i: sample_pair(rng, rate, heavy)[0],
+        f"sample_unlabeled ({secs:g} s, default)": lambda rng, i: sample_unlabeled(rng, rate, seconds=secs),
+        f"sample_unlabeled ({secs:g} s, heavy)": lambda rng, i: sample_unlabeled(rng, rate, heavy, secs),
+        f"render_idle ({secs:g} s)": lambda rng, i: render_idle(rng, secs, rate),
     }
     print(f"synthetic generator, {count} samples each at {args.rate:g} Hz, one process")
     for label, make in cases.items():

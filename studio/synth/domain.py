@@ -22,6 +22,8 @@ class Domain:
 
     orientation_deg: how far the device may be rotated in the hand (180 = any orientation).
     lever_arm_m: largest distance of the sensor from the hand's point of motion.
+    arm_pose_deg: how far the whole movement may be turned from the nominal frame (an arm pointing
+    a little down or sideways, a person not square to the "wall" they draw on).
     pivot_coupling: share of the forearm's turn that reaches the device when the hand moves.
     speed: duration multiplier (1.6 = 60 % slower). size: scale of the movement.
     rate_hz: ``None`` renders at the requested rate; a range renders at a random device rate in it
@@ -36,6 +38,7 @@ class Domain:
 
     orientation_deg: float = 180.0
     lever_arm_m: float = 0.08
+    arm_pose_deg: float = 15.0
     pivot_coupling: tuple[float, float] = (0.3, 0.9)
     speed: tuple[float, float] = (0.6, 1.6)
     size: tuple[float, float] = (0.5, 2.0)
@@ -54,8 +57,8 @@ class Domain:
     @classmethod
     def clean(cls) -> "Domain":
         """No randomisation: device flat in the hand, nominal shape, speed and size, ideal sensor."""
-        return cls(orientation_deg=0.0, lever_arm_m=0.0, pivot_coupling=(0.0, 0.0), speed=(1.0, 1.0),
-                   size=(1.0, 1.0), noise_acc_g=(0.0, 0.0), noise_gyro_dps=(0.0, 0.0), bias_acc_g=0.0,
+        return cls(orientation_deg=0.0, lever_arm_m=0.0, arm_pose_deg=0.0, pivot_coupling=(0.0, 0.0),
+                   speed=(1.0, 1.0), size=(1.0, 1.0), noise_acc_g=(0.0, 0.0), noise_gyro_dps=(0.0, 0.0), bias_acc_g=0.0,
                    bias_gyro_dps=0.0, scale_error=0.0, gravity_g=(1.0, 1.0), jitter=0.0, tremor=(0.0, 0.0),
                    shape_jitter=0.0)
 
@@ -67,7 +70,7 @@ class Domain:
     @classmethod
     def heavy(cls) -> "Domain":
         """Wide randomisation for pre-training: also the device rate (25-200 Hz) and cheap sensors."""
-        return cls(lever_arm_m=0.15, pivot_coupling=(0.0, 1.0), speed=(0.5, 1.8), size=(0.4, 2.2),
+        return cls(lever_arm_m=0.15, arm_pose_deg=30.0, pivot_coupling=(0.0, 1.0), speed=(0.5, 1.8), size=(0.4, 2.2),
                    rate_hz=(25.0, 200.0), noise_acc_g=(0.001, 0.03), noise_gyro_dps=(0.02, 1.5),
                    bias_acc_g=0.06, bias_gyro_dps=5.0, scale_error=0.06, gravity_g=(0.96, 1.04),
                    jitter=0.05, tremor=(0.2, 3.0), shape_jitter=0.2)

@@ -12,6 +12,7 @@ import numpy as np
 
 from studio.signals.units import resample_uniform
 from studio.synth import idle, shapes
+from studio.synth import rotations as rot
 from studio.synth.domain import Device, Domain, apply_sensor, draw_device
 from studio.synth.gestures import CATALOGUE, Attributes, Entry
 from studio.synth.kinematics import imu_from_trajectory
@@ -84,7 +85,11 @@ def gesture_motion(name: str, attrs: Attributes, rng: np.random.Generator, domai
                    coupling: float = 0.0) -> shapes.Motion:
     """The hand motion of one performance of ``name`` (used by the simulator as well)."""
     motion = _entry(name).build(attrs, rng, domain.shape_jitter)
-    return shapes.with_pivot(motion, coupling) if coupling else motion
+    if coupling:
+        motion = shapes.with_pivot(motion, coupling)
+    if domain.arm_pose_deg > 0:
+        motion = shapes.rotated(motion, rot.to_matrix(rot.random_rotation(rng, domain.arm_pose_deg)))
+    return motion
 
 
 def render_performance(name: str, attrs: Attributes, rng: np.random.Generator, rate_hz: float = 100.0,

@@ -201,6 +201,20 @@ def with_return(motion: Motion, hold_s: float = 0.3, back_s: float | None = None
     return Motion(motion.duration + hold_s + back_s, fn)
 
 
+def rotated(motion: Motion, matrix: np.ndarray) -> Motion:
+    """``motion`` performed in a turned frame (e.g. the arm pointing a little down or to the side).
+
+    Rotating a rotation vector's axis by ``matrix`` is the same rotation seen from the turned frame.
+    """
+    m = np.asarray(matrix, np.float64).T
+
+    def fn(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos, rot = motion(t)
+        return pos @ m, rot @ m
+
+    return Motion(motion.duration, fn)
+
+
 def shifted(motion: Motion, start_s: float) -> Motion:
     """``motion`` starting at ``start_s`` instead of 0."""
     return Motion(motion.duration + start_s, lambda t: motion(t - start_s))
