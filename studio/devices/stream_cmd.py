@@ -84,7 +84,19 @@ def _reopen(source: Source, deadline: float, err: DeviceError) -> bool:
     return False
 
 
-def _stream(source: Source, args: argparse.Namespace, tally: _Tally, channels: tuple[str, ...]) -> None:
+def _channels(source: Source, n: int | None = None) -> tuple[str, ...]:
+    """The source's channel names; generic names when it cannot say (yet) or they do not fit ``n``."""
+    try:
+        names = tuple(source.info.channels)
+    except Exception:  # some sources learn their channels only from the data
+        names = CANONICAL_CHANNELS
+    if n is not None and len(names) != n:
+        names = tuple(f"ch{i}" for i in range(n))
+    return names
+
+
+def _stream(source: Source, args: argparse.Namespace, tally: _Tally) -> None:
+    channels = _channels(source)
     keys = [json.dumps(c) for c in channels]
     limit = args.samples if args.samples is not None else math.inf
     deadline = time.monotonic() + args.seconds + GRACE_S
@@ -101,10 +113,12 @@ def _stream(source: Source, args: argparse.Namespace, tally: _Tally, channels: t
             raise
         if chunk is None or len(chunk) == 0:
             continue
+        if chunk.data.shape[1] != len(keys):  # a source that learnt its channels from the data
+            keys = [json.dumps(c) for c in _channels(source, chunk.data.shape[1])]
         if math.isnan(tally.t_first):
             tally.t_first = float(chunk.t[0])
-        keep = int(np.searchsorted(chunk.t - tally.t_first >= args.seconds, True))  # t is monotonic in a stream
-        keep = int(min(keep, limit - tally.samples))
+        beyond = np.flatnonzero(chunk.t - tally.t_first >= args.seconds)
+        keep = int(min(beyond[0] if beyond.size else len(chunk), limit - tally.samples))
         done = keep < len(chunk)
         chunk = Chunk(chunk.t[:keep], chunk.data[:keep], chunk.seq[:keep])
         if keep:
@@ -138,13 +152,9 @@ def run(args: argparse.Namespace) -> int:
     except DeviceError as err:
         print(f"studio stream: cannot open {args.device!r}: {err}", file=sys.stderr)
         return 2
-    try:
-        channels = tuple(source.info.channels)
-    except Exception:  # some sources learn their channels only from the data
-        channels = CANONICAL_CHANNELS
     tally, start, note, code = _Tally(), time.monotonic(), "", 0
     try:
-        _stream(source, args, tally, channels)
+        _stream(source, args, tally)
     except KeyboardInterrupt:
         note = "interrupted"
     except BrokenPipeError:
