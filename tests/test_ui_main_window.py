@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 
 from studio.devices.base import DeviceError, Source  # noqa: E402
@@ -141,14 +142,18 @@ def test_window_geometry_and_device_persist(qtbot, tmp_path):
     first = MainWindow(store)
     qtbot.addWidget(first)
     first.show()
-    first.resize(760, 560)  # the offscreen screen is 800x600
+    first.resize(first.minimumSizeHint().width(), 560)  # restoreGeometry keeps windows on the 800x600 offscreen screen
+    first.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, first.device_dock)
+    size = (first.width(), first.height())
+    assert size != (1280, 800)
     first.settings.last_device = "serial:///dev/ttyACM0?format=csv"
     first.close()
     second = MainWindow(SettingsStore(tmp_path / "cfg"))
     qtbot.addWidget(second)
     second.show()
     assert second.settings.last_device == "serial:///dev/ttyACM0?format=csv"
-    assert (second.width(), second.height()) == (760, 560)
+    assert (second.width(), second.height()) == size
+    assert second.dockWidgetArea(second.device_dock) == Qt.DockWidgetArea.RightDockWidgetArea
 
 
 def test_settings_are_typed_and_clamped(tmp_path):

@@ -43,10 +43,9 @@ def save_screenshot(widget: QWidget, path: str | Path) -> bool:
 def build_window(args: argparse.Namespace, store: SettingsStore | None = None) -> MainWindow:
     """The main window, connected to ``args.device`` (else the last device, else the simulator)."""
     window = MainWindow(store or SettingsStore())
-    open_project = getattr(window, "open_project_at_start", None)
-    if callable(open_project):
-        open_project(getattr(args, "project", None))
+    window.open_project_at_start(getattr(args, "project", None))
     window.show()
+    window.load_model()
     window.connect_device(getattr(args, "device", None) or window.settings.last_device or "simulator")
     panel = getattr(args, "panel", None)
     if panel and not window.show_panel(panel):
@@ -59,6 +58,8 @@ def run_gui(args: argparse.Namespace) -> int:
     app = application()
     window = build_window(args)
     screenshot = getattr(args, "screenshot", None)
+    if screenshot:
+        window.resize(1280, 800)  # the same size every time, whatever layout was remembered
     quit_after = getattr(args, "quit_after", None)
 
     def finish() -> None:

@@ -1,7 +1,9 @@
-"""The studio's main window: device panel (left dock), panels in tabs (signals first), status bar.
+"""The studio's main window: device panel (left dock), panels in tabs (signals, library, record, live,
+quality), File/Edit/Device/View menus, status bar.
 
-Two timers drive the display: a fast one (~16 ms) redraws the live plot from the ring buffer, a slow
-one (250 ms) delivers device status changes and refreshes counters and the status bar.
+Two timers drive the display: a fast one (~16 ms) redraws the live plot from the ring buffer and
+delivers recognition events, a slow one (250 ms) delivers device status changes and refreshes counters
+and the status bar.
 """
 
 from __future__ import annotations
@@ -10,10 +12,20 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
+from collections.abc import Callable
+
 from studio.ui.device_controller import DeviceController
 from studio.ui.device_panel import DevicePanel
+from studio.ui.library_panel import LibraryPanel
 from studio.ui.live_plot import LivePlot
+from studio.ui.live_view import LiveView
+from studio.ui.project_menu import ProjectMenu
+from studio.ui.project_model import ProjectModel
+from studio.ui.quality_panel import QualityPanel
+from studio.ui.recognition_service import RecognitionService
+from studio.ui.recorder import RecorderPanel
 from studio.ui.settings import AppSettings, SettingsStore
+from studio.ui.theme import ensure_theme
 
 SLOW_TIMER_MS = 250
 
@@ -23,8 +35,10 @@ class MainWindow(QMainWindow):
 
     ticked = Signal()
 
-    def __init__(self, store: SettingsStore, parent: QWidget | None = None) -> None:
+    def __init__(self, store: SettingsStore, model_loader: Callable[[], object] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        ensure_theme()
         self.store = store
         self.settings: AppSettings = store.load()
         self.setWindowTitle("UniMotion Gesture Studio")
@@ -36,10 +50,25 @@ class MainWindow(QMainWindow):
         self.plot = LivePlot(self.settings.time_window_s)
         self.plot.window_spin.valueChanged.connect(self._on_time_window_changed)
 
+        self.project = ProjectModel(self)
+        self.recognition = RecognitionService(self.project, self.controller, model_loader,
+                                              self.settings.sensitivity, self)
+        self.library = LibraryPanel(self.project)
+        self.library.play_requested.connect(self._play_take)
+        self.recorder = RecorderPanel(self.project, self.controller, self.settings)
+        self.live_view = LiveView(self.recognition, self.controller, self.settings)
+        self.quality = QualityPanel(self.recognition)
+        self.quality.report_ready.connect(lambda _r: self.library._show_selected())
+        self.library.gesture_selected.connect(self.recorder.select_gesture)
+
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.panels: dict[str, QWidget] = {}
         self.add_panel("signals", "Signals", self.plot)
+        self.add_panel("library", "Library", self.library)
+        self.add_panel("record", "Record", self.recorder)
+        self.add_panel("live", "Live recognition", self.live_view)
+        self.add_panel("quality", "Quality", self.quality)
         self.setCentralWidget(self.tabs)
 
         self.device_dock = QDockWidget("Device", self)
@@ -91,6 +120,15 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         self.file_menu.addAction(quit_action)
+        self.project_menu = ProjectMenu(self, self.project, self.settings, self.file_menu)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        undo_action = self.project.undo_stack.createUndoAction(self, "&Undo")
+        undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        redo_action = self.project.undo_stack.createRedoAction(self, "&Redo")
+        redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        edit_menu.addAction(undo_action)
+        edit_menu.addAction(redo_action)
 
         device_menu = self.menuBar().addMenu("&Device")
         for text, slot, key in (
@@ -134,6 +172,19 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "UniMotion Gesture Studio",
                           "Stream an IMU, describe a gesture in words, record a few takes and recognise it live.")
 
+    # -- project and model ---------------------------------------------------------------------
+    def open_project_at_start(self, path: str | None) -> bool:
+        """Open ``--project`` (created if missing), else the last project, else the default one."""
+        return self.project_menu.open_at_start(path)
+
+    def load_model(self) -> None:
+        """Start loading the motion model in the background (recognition is ready when it is)."""
+        self.recognition.load()
+
+    def _play_take(self, samples, rate_hz: float, title: str) -> None:  # noqa: ANN001
+        self.plot.show_clip(samples, rate_hz, title)
+        self.show_panel("signals")
+
     # -- device --------------------------------------------------------------------------------
     def connect_device(self, uri: str) -> bool:
         """Connect and remember ``uri`` as the last device (only if it could be started)."""
@@ -149,11 +200,14 @@ class MainWindow(QMainWindow):
 
     def _on_state_changed(self, state: str, message: str) -> None:
         self.state_status.setText(state.capitalize())
+        if state in ("failed", "reconnecting", "disconnected") and self.recorder.state == "recording":
+            self.recorder._check_recording()  # keep or discard the take now, and say which
         if state in ("failed", "reconnecting"):
             self.statusBar().showMessage(message, 10000)
 
     def _on_fast_tick(self) -> None:
         self.plot.refresh()
+        self.recognition.poll()
         self.ticked.emit()
 
     def _on_slow_tick(self) -> None:
@@ -184,4 +238,5 @@ class MainWindow(QMainWindow):
         self.slow_timer.stop()
         self.save_state()
         self.controller.disconnect_device()
+        self.project.close()
         super().closeEvent(event)

@@ -27,8 +27,16 @@ QDockWidget::title {{ padding: 4px 8px; background: {PANEL}; }}
 """
 
 
+def ensure_theme() -> None:
+    """Theme the running QApplication once (windows made by tests or embedders look the same)."""
+    app = QApplication.instance()
+    if app is not None and not app.property("studio_themed"):
+        apply_theme(app)
+
+
 def apply_theme(app: QApplication) -> None:
     """Fusion + a dark palette + a small stylesheet."""
+    app.setProperty("studio_themed", True)
     app.setStyle("Fusion")
     palette = QPalette()
     roles = {

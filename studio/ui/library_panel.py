@@ -1,0 +1,352 @@
+"""Gesture library: gestures (name, description, enabled) on the left, the selected one's takes on the right.
+
+Every edit is an undoable command on the project model's stack; a refused edit (empty or duplicate
+name) shows its reason under the editor and changes nothing. Takes show as thumbnails; the selected
+take is drawn with trim handles (drag them, then "Apply trim"), can be played back on the live plot,
+moved to another gesture or deleted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QListWidgetItem, QPushButton, QSplitter, QVBoxLayout, QWidget,
+)
+
+from studio.project import ProjectError
+from studio.signals import nucleus
+from studio.ui import undo
+from studio.ui.project_model import ProjectModel
+from studio.ui.take_view import TakeView
+from studio.ui.thumbnails import colour_icon, take_thumbnail
+
+ROLE_ID = Qt.ItemDataRole.UserRole
+
+
+def auto_trim(samples: np.ndarray, rate_hz: float, channels: tuple[str, ...], margin_s: float = 0.15
+              ) -> tuple[int, int] | None:
+    """Trim marks around the movement's nucleus plus a small margin, or None if nothing moved."""
+    core = nucleus.find_nucleus(np.asarray(samples, np.float32), rate_hz, channels)
+    if core is None:
+        return None
+    pad = int(round(margin_s * rate_hz))
+    return max(0, core[0] - pad), min(len(samples), core[1] + pad)
+
+
+class LibraryPanel(QWidget):
+    """The gesture library. ``play_requested(samples, rate_hz, title)`` asks the main plot to show a take."""
+
+    play_requested = Signal(object, float, str)
+    gesture_selected = Signal(int)  # the user picked a gesture (not emitted while the list is rebuilt)
+
+    def __init__(self, model: ProjectModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self._syncing = False
+
+        self.new_name = QLineEdit(placeholderText="New gesture name")
+        self.new_description = QLineEdit(placeholderText="Describe it in words, e.g. 'draw a circle clockwise'")
+        self.add_button = QPushButton("Add gesture")
+        self.add_button.setObjectName("primary")
+        self.add_button.clicked.connect(self._on_add)
+        self.new_description.returnPressed.connect(self._on_add)
+        self.gesture_list = QListWidget()
+        self.gesture_list.setIconSize(QSize(14, 14))
+        self.gesture_list.currentItemChanged.connect(self._on_current_gesture)
+        self.gesture_list.itemChanged.connect(self._on_item_checked)
+        self.duplicate_button = QPushButton("Duplicate")
+        self.duplicate_button.clicked.connect(self._on_duplicate)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self._on_delete)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #ff8787;")
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.new_name)
+        lv.addWidget(self.new_description)
+        lv.addWidget(self.add_button)
+        lv.addWidget(self.gesture_list, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.duplicate_button)
+        row.addWidget(self.delete_button)
+        lv.addLayout(row)
+        lv.addWidget(self.message)
+
+        self.name_edit = QLineEdit()
+        self.name_edit.editingFinished.connect(self._on_rename)
+        self.description_edit = QLineEdit()
+        self.description_edit.editingFinished.connect(self._on_describe)
+        self.enabled_check = QCheckBox("Recognise this gesture")
+        self.enabled_check.toggled.connect(self._on_enabled)
+        self.badge = QLabel("")
+        self.badge.setObjectName("badge")
+        editor = QGroupBox("Gesture")
+        form = QFormLayout(editor)
+        form.addRow("Name", self.name_edit)
+        form.addRow("Description", self.description_edit)
+        form.addRow("", self.enabled_check)
+        form.addRow("", self.badge)
+
+        self.take_list = QListWidget()
+        self.take_list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.take_list.setIconSize(QSize(132, 56))
+        self.take_list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.take_list.setMovement(QListWidget.Movement.Static)
+        self.take_list.setSpacing(4)
+        self.take_list.currentItemChanged.connect(lambda *_: self._show_take())
+        self.take_list.itemDoubleClicked.connect(lambda _: self._on_play())
+        self.preview = TakeView()
+        self.preview.setMinimumHeight(220)
+        self.play_button = QPushButton("Play on plot")
+        self.play_button.clicked.connect(self._on_play)
+        self.apply_trim_button = QPushButton("Apply trim")
+        self.apply_trim_button.clicked.connect(self._on_apply_trim)
+        self.auto_trim_button = QPushButton("Auto-trim")
+        self.auto_trim_button.setToolTip("Trim to the movement's nucleus (its high-energy core)")
+        self.auto_trim_button.clicked.connect(self._on_auto_trim)
+        self.move_combo = QComboBox()
+        self.move_button = QPushButton("Move to")
+        self.move_button.clicked.connect(self._on_relabel)
+        self.delete_take_button = QPushButton("Delete take")
+        self.delete_take_button.clicked.connect(self._on_delete_take)
+        take_buttons = QHBoxLayout()
+        for w in (self.play_button, self.auto_trim_button, self.apply_trim_button, self.move_button,
+                  self.move_combo, self.delete_take_button):
+            take_buttons.addWidget(w)
+        takes_box = QGroupBox("Takes")
+        tv = QVBoxLayout(takes_box)
+        tv.addWidget(self.take_list, 1)
+        tv.addWidget(self.preview, 1)
+        tv.addLayout(take_buttons)
+
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(editor)
+        rv.addWidget(takes_box, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([300, 900])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        model.gestures_changed.connect(self.refresh)
+        model.takes_changed.connect(lambda _gid: self._show_selected())
+        model.project_changed.connect(self.refresh)
+        self.refresh()
+
+    # -- selection -----------------------------------------------------------------------------
+    def _on_current_gesture(self, *_: object) -> None:
+        if self._syncing:
+            return
+        self._show_selected()
+        gid = self.selected_gesture_id()
+        if gid is not None:
+            self.gesture_selected.emit(gid)
+
+    def selected_gesture_id(self) -> int | None:
+        item = self.gesture_list.currentItem()
+        return None if item is None else int(item.data(ROLE_ID))
+
+    def select_gesture(self, gesture_id: int) -> None:
+        for i in range(self.gesture_list.count()):
+            if int(self.gesture_list.item(i).data(ROLE_ID)) == gesture_id:
+                self.gesture_list.setCurrentRow(i)
+                return
+
+    def selected_take_id(self) -> int | None:
+        item = self.take_list.currentItem()
+        return None if item is None else int(item.data(ROLE_ID))
+
+    def refresh(self) -> None:
+        """Rebuild the gesture list from the project, keeping the selection."""
+        project = self.model.project
+        keep = self.selected_gesture_id()
+        self._syncing = True
+        self.gesture_list.clear()
+        enabled = project is not None
+        for w in (self.new_name, self.new_description, self.add_button):
+            w.setEnabled(enabled)
+        if project is not None:
+            counts = project.take_counts()
+            for g in project.gestures():
+                n = counts.get(g.id, 0)
+                detail = f"{n} take{'s' if n != 1 else ''}" if n else "from text only"
+                item = QListWidgetItem(colour_icon(g.colour), f"{g.name}   ·  {detail}")
+                item.setData(ROLE_ID, g.id)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if g.enabled else Qt.CheckState.Unchecked)
+                item.setToolTip(g.description or "(no description)")
+                self.gesture_list.addItem(item)
+        if keep is not None:
+            self.select_gesture(keep)
+        if self.gesture_list.currentItem() is None and self.gesture_list.count():
+            self.gesture_list.setCurrentRow(0)
+        self._syncing = False
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        project, gid = self.model.project, self.selected_gesture_id()
+        gesture = None
+        if project is not None and gid is not None:
+            try:
+                gesture = project.gesture(gid)
+            except ProjectError:
+                gesture = None
+        self._syncing = True
+        for w in (self.name_edit, self.description_edit, self.enabled_check, self.duplicate_button,
+                  self.delete_button):
+            w.setEnabled(gesture is not None)
+        self.name_edit.setText(gesture.name if gesture else "")
+        self.description_edit.setText(gesture.description if gesture else "")
+        self.enabled_check.setChecked(bool(gesture and gesture.enabled))
+        keep_take = self.selected_take_id()
+        self.take_list.clear()
+        self.move_combo.clear()
+        takes = project.takes(gid) if gesture else []
+        if gesture is not None:
+            for g in project.gestures():
+                if g.id != gid:
+                    self.move_combo.addItem(g.name, g.id)
+            for t in takes:
+                secs = len(t.trimmed()) / t.rate_hz
+                quality = f" · q {t.quality:.2f}" if t.quality is not None else ""
+                item = QListWidgetItem(take_thumbnail(t.samples, (t.trim_start, t.trim_end)),
+                                       f"#{t.id} · {secs:.1f} s{quality}")
+                item.setData(ROLE_ID, t.id)
+                self.take_list.addItem(item)
+        self.badge.setText("" if gesture is None else (
+            "<span style='background:#5c4813;color:#ffd43b;padding:2px 6px;border-radius:4px;'>"
+            "from text only</span>  recognised from its description; each take you record improves it"
+            if not takes else f"{len(takes)} take{'s' if len(takes) != 1 else ''}"))
+        self._syncing = False
+        for i in range(self.take_list.count()):
+            if int(self.take_list.item(i).data(ROLE_ID)) == keep_take:
+                self.take_list.setCurrentRow(i)
+        if self.take_list.currentItem() is None and self.take_list.count():
+            self.take_list.setCurrentRow(self.take_list.count() - 1)
+        self._show_take()
+
+    def _show_take(self) -> None:
+        project, tid = self.model.project, self.selected_take_id()
+        take = project.take(tid) if project is not None and tid is not None else None
+        for w in (self.play_button, self.apply_trim_button, self.auto_trim_button, self.delete_take_button):
+            w.setEnabled(take is not None)
+        self.move_button.setEnabled(take is not None and self.move_combo.count() > 0)
+        if take is None:
+            self.preview.clear()
+            return
+        self.preview.set_take(take.samples, take.rate_hz, (take.trim_start, take.trim_end))
+
+    # -- gesture edits -------------------------------------------------------------------------
+    def _run(self, command_factory) -> bool:  # noqa: ANN001
+        try:
+            self.model.run(command_factory())
+        except ProjectError as err:
+            self.message.setText(str(err))
+            self._show_selected()  # put the refused value back
+            return False
+        self.message.setText("")
+        return True
+
+    def add_gesture(self, name: str, description: str = "") -> bool:
+        """Add a gesture (undoable); False and a message when the name is refused."""
+        if not self._run(lambda: undo.AddGesture(self.model, name, description)):
+            return False
+        added = self.model.project.gesture_by_name(name)
+        if added is not None:
+            self.select_gesture(added.id)
+        return True
+
+    def _on_add(self) -> None:
+        if self.add_gesture(self.new_name.text(), self.new_description.text()):
+            self.new_name.clear()
+            self.new_description.clear()
+
+    def _on_rename(self) -> None:
+        gid = self.selected_gesture_id()
+        if self._syncing or gid is None or self.name_edit.text() == self.model.project.gesture(gid).name:
+            return
+        self._run(lambda: undo.EditGesture(self.model, gid, "Rename gesture", name=self.name_edit.text()))
+
+    def _on_describe(self) -> None:
+        gid = self.selected_gesture_id()
+        if self._syncing or gid is None or self.description_edit.text() == self.model.project.gesture(gid).description:
+            return
+        self._run(lambda: undo.EditGesture(self.model, gid, "Describe gesture",
+                                           description=self.description_edit.text()))
+
+    def _on_enabled(self, on: bool) -> None:
+        gid = self.selected_gesture_id()
+        if self._syncing or gid is None:
+            return
+        self._run(lambda: undo.EditGesture(self.model, gid, "Enable gesture" if on else "Disable gesture",
+                                           enabled=on))
+
+    def _on_item_checked(self, item: QListWidgetItem) -> None:
+        if self._syncing:
+            return
+        gid, on = int(item.data(ROLE_ID)), item.checkState() == Qt.CheckState.Checked
+        if self.model.project.gesture(gid).enabled != on:
+            self._run(lambda: undo.EditGesture(self.model, gid, "Enable gesture" if on else "Disable gesture",
+                                               enabled=on))
+
+    def _on_duplicate(self) -> None:
+        gid = self.selected_gesture_id()
+        if gid is None:
+            return
+        base = self.model.project.gesture(gid).name
+        names = {g.name.lower() for g in self.model.project.gestures()}
+        k = 2
+        while f"{base} {k}".lower() in names:
+            k += 1
+        self._run(lambda: undo.DuplicateGesture(self.model, gid, f"{base} {k}"))
+
+    def _on_delete(self) -> None:
+        gid = self.selected_gesture_id()
+        if gid is not None:
+            self._run(lambda: undo.DeleteGesture(self.model, gid))
+
+    # -- take edits ----------------------------------------------------------------------------
+    def _on_play(self) -> None:
+        tid = self.selected_take_id()
+        if tid is None:
+            return
+        take = self.model.project.take(tid)
+        name = self.model.project.gesture(take.gesture_id).name
+        self.play_requested.emit(take.samples, take.rate_hz, f"take #{take.id} of '{name}'")
+
+    def _on_apply_trim(self) -> None:
+        tid = self.selected_take_id()
+        if tid is None:
+            return
+        start, end = self.preview.trim()
+        self._run(lambda: undo.TrimTake(self.model, tid, start, end))
+
+    def _on_auto_trim(self) -> None:
+        tid = self.selected_take_id()
+        if tid is None:
+            return
+        take = self.model.project.take(tid)
+        marks = auto_trim(take.samples, take.rate_hz, take.channels)
+        if marks is None:
+            self.message.setText("No movement found in this take: nothing to trim to.")
+            return
+        self._run(lambda: undo.TrimTake(self.model, tid, *marks))
+
+    def _on_relabel(self) -> None:
+        tid, target = self.selected_take_id(), self.move_combo.currentData()
+        if tid is not None and target is not None:
+            self._run(lambda: undo.RelabelTake(self.model, tid, int(target)))
+
+    def _on_delete_take(self) -> None:
+        tid = self.selected_take_id()
+        if tid is not None:
+            self._run(lambda: undo.DeleteTake(self.model, tid))

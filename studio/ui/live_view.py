@@ -1,0 +1,249 @@
+"""Live recognition view: the recognised gesture with its confidence, per-gesture similarity bars, an
+event log, the sensitivity control, calibration from ordinary movement, and "Refine".
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+    QSlider, QVBoxLayout, QWidget,
+)
+
+from studio.ui.device_controller import DeviceController
+from studio.ui.recognition_service import RecognitionService
+from studio.ui.settings import AppSettings
+from studio.ui.workers import Job
+
+BAR_STYLE = "QProgressBar {{ border: 1px solid #3a414b; border-radius: 3px; background: #171a1f; height: 14px; }}" \
+            " QProgressBar::chunk {{ background: {colour}; border-radius: 2px; }}"
+LOG_LIMIT = 200
+
+
+class LiveView(QWidget):
+    """A view over :class:`RecognitionService` (and the device stream, for calibration)."""
+
+    def __init__(self, service: RecognitionService, controller: DeviceController, settings: AppSettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service, self.controller, self.settings = service, controller, settings
+        self.events_seen = 0
+        self._bars: dict[str, tuple[QLabel, QProgressBar]] = {}
+        self._job: Job | None = None
+        self._calibration: dict | None = None
+        self._busy = False
+
+        self.result_label = QLabel("—")
+        self.result_label.setObjectName("bigLabel")
+        self.result_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.result_detail = QLabel("Perform a gesture.")
+        self.result_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.state_label = QLabel(service.state)
+        self.state_label.setWordWrap(True)
+        self.state_label.setStyleSheet("color: #aab2bd;")
+        self.bars_box = QGroupBox("How well the last movement matched each gesture")
+        self.bars_grid = QGridLayout(self.bars_box)
+        self.log = QListWidget()
+
+        self.sensitivity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
+        self.sensitivity.setValue(int(round(service.sensitivity * 100)))
+        self.sensitivity.valueChanged.connect(self._on_sensitivity)
+        self.sensitivity_label = QLabel()
+        self._on_sensitivity(self.sensitivity.value())
+        self.calibrate_button = QPushButton("Calibrate from ordinary movement")
+        self.calibrate_button.setToolTip("Record a minute of everyday movement (no gestures) so it is not "
+                                         "mistaken for one")
+        self.calibrate_button.clicked.connect(lambda: self.start_calibration())
+        self.calibration_label = QLabel("Not calibrated on your movement yet (using generated idle motion).")
+        self.calibration_label.setWordWrap(True)
+        self.refine_button = QPushButton("Refine")
+        self.refine_button.setToolTip("Fine-tune the recogniser on your takes in the background")
+        self.refine_button.clicked.connect(self.start_refine)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar(minimum=0, maximum=100)
+        self.progress.setTextVisible(True)
+
+        result_box = QGroupBox("Recognised")
+        rv = QVBoxLayout(result_box)
+        rv.addWidget(self.result_label)
+        rv.addWidget(self.result_detail)
+        rv.addWidget(self.state_label)
+        controls = QGroupBox("Rejection and tuning")
+        cv = QVBoxLayout(controls)
+        srow = QHBoxLayout()
+        srow.addWidget(QLabel("Sensitivity"))
+        srow.addWidget(self.sensitivity, 1)
+        srow.addWidget(self.sensitivity_label)
+        cv.addLayout(srow)
+        cv.addWidget(self.calibrate_button)
+        cv.addWidget(self.calibration_label)
+        brow = QHBoxLayout()
+        brow.addWidget(self.refine_button)
+        brow.addWidget(self.cancel_button)
+        cv.addLayout(brow)
+        cv.addWidget(self.progress)
+        log_box = QGroupBox("Events")
+        lv = QVBoxLayout(log_box)
+        lv.addWidget(self.log)
+
+        left = QVBoxLayout()
+        left.addWidget(result_box)
+        left.addWidget(self.bars_box, 1)
+        right = QVBoxLayout()
+        right.addWidget(controls)
+        right.addWidget(log_box, 1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
+
+        self._record_timer = QTimer(self)
+        self._record_timer.setInterval(100)
+        self._record_timer.timeout.connect(self._on_record_tick)
+        service.state_changed.connect(self.state_label.setText)
+        service.state_changed.connect(lambda _text: self._set_busy(self._busy))
+        service.classes_changed.connect(self.rebuild_bars)
+        service.event.connect(self._on_event)
+        service.candidate.connect(self._on_candidate)
+        self._set_busy(False)
+        self.rebuild_bars()
+
+    # -- bars and log --------------------------------------------------------------------------
+    def rebuild_bars(self) -> None:
+        while self.bars_grid.count():
+            item = self.bars_grid.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self._bars.clear()
+        recogniser = self.service.recogniser
+        names = recogniser.classes if recogniser is not None else []
+        for row, name in enumerate(names):
+            info = recogniser.class_info(name)
+            label = QLabel(name + ("  <span style='color:#ffd43b'>(from text only)</span>"
+                                   if info.get("from_text_only") else ""))
+            bar = QProgressBar(minimum=0, maximum=100)
+            bar.setFormat("%p %")
+            bar.setStyleSheet(BAR_STYLE.format(colour="#4dabf7"))
+            self.bars_grid.addWidget(label, row, 0)
+            self.bars_grid.addWidget(bar, row, 1)
+            self._bars[name] = (label, bar)
+        if not names:
+            self.bars_grid.addWidget(QLabel("No gestures to recognise yet."), 0, 0)
+        self.bars_grid.setRowStretch(len(names) + 1, 1)
+        self.bars_grid.setColumnStretch(1, 1)
+
+    def _show_scores(self, scores: dict[str, float], winner: str | None) -> None:
+        for name, (_, bar) in self._bars.items():
+            bar.setValue(int(round(100 * scores.get(name, 0.0))))
+            bar.setStyleSheet(BAR_STYLE.format(colour="#51cf66" if name == winner else "#4dabf7"))
+
+    def _log(self, text: str, colour: str) -> None:
+        item = QListWidgetItem(f"{time.strftime('%H:%M:%S')}  {text}")
+        item.setForeground(QColor(colour))
+        self.log.insertItem(0, item)
+        while self.log.count() > LOG_LIMIT:
+            self.log.takeItem(self.log.count() - 1)
+
+    def _on_event(self, event) -> None:  # noqa: ANN001 - a LiveEvent
+        self.events_seen += 1
+        self.result_label.setText(event.gesture)
+        self.result_label.setStyleSheet("color: #51cf66;")
+        self.result_detail.setText(f"confidence {event.confidence:.0%} · {event.latency_s * 1000:.0f} ms after "
+                                   "the movement ended")
+        self._show_scores(event.scores, event.gesture)
+        self._log(f"{event.gesture}  {event.confidence:.0%}", "#51cf66")
+
+    def _on_candidate(self, candidate) -> None:  # noqa: ANN001 - a Candidate
+        if candidate.reason == "rejected":
+            best = max(candidate.scores, key=candidate.scores.get) if candidate.scores else None
+            self.result_label.setText("none of these")
+            self.result_label.setStyleSheet("color: #868e96;")
+            self.result_detail.setText(f"closest: {best} ({candidate.scores[best]:.0%})" if best else "")
+            self._show_scores(candidate.scores, None)
+            self._log(f"movement, none of these{f' (closest {best})' if best else ''}", "#868e96")
+
+    def _on_sensitivity(self, value: int) -> None:
+        self.sensitivity_label.setText(f"{value} %")
+        self.service.set_sensitivity(value / 100.0)
+        self.settings.sensitivity = value / 100.0
+
+    # -- calibration and refine ----------------------------------------------------------------
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self._busy = busy
+        ready = self.service.ready
+        self.calibrate_button.setEnabled(ready and not busy)
+        self.refine_button.setEnabled(ready and not busy)
+        self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
+        self.progress.setFormat(f"{text} %p %" if text else "%p %")
+        if not busy:
+            self.progress.setValue(0)
+
+    def start_calibration(self, seconds: float | None = None) -> bool:
+        """Record ``seconds`` (default: the setting, 60 s) of the live stream, then calibrate on it."""
+        buffer, info = self.controller.buffer, self.controller.info
+        if not self.service.ready or buffer is None or info is None:
+            self.calibration_label.setText("Connect a device and wait for the model to load first.")
+            return False
+        self._calibration = {"buffer": buffer, "start": buffer.written, "info": info,
+                             "seconds": float(seconds or self.settings.calibration_s)}
+        self._set_busy(True, "Move as you normally would (no gestures)…")
+        self.calibration_label.setText("Recording ordinary movement: carry on as usual, without gestures.")
+        self._record_timer.start()
+        return True
+
+    def _on_record_tick(self) -> None:
+        cal = self._calibration
+        if cal is None:
+            self._record_timer.stop()
+            return
+        rate = cal["info"].rate_hz or 100.0
+        done = (cal["buffer"].written - cal["start"]) / rate
+        self.progress.setValue(int(min(100, 100 * done / cal["seconds"])))
+        if done < cal["seconds"]:
+            return
+        self._record_timer.stop()
+        _, x, _ = cal["buffer"].since(cal["start"])
+        x = x[: int(cal["seconds"] * rate)]
+        project = self.service.project.project
+        if project is not None:
+            project.add_negative(x, rate, cal["info"].channels, cal["info"].units, device=self.controller.uri)
+        self._calibration = None
+        self._set_busy(True, "Calibrating…")
+        self._job = self.service.calibrate(x, rate, tuple(cal["info"].channels))
+        self._job.progress.connect(lambda f: self.progress.setValue(int(100 * f)))
+        self._job.finished.connect(self._on_calibrated)
+        self._job.failed.connect(lambda msg: self.calibration_label.setText(f"Calibration failed: {msg}"))
+        self._job.done.connect(lambda: self._set_busy(False))
+
+    def _on_calibrated(self, result: dict) -> None:
+        self.calibration_label.setText(
+            f"Calibrated on {result['seconds']:.0f} s of ordinary movement: {result['false_triggers']} false "
+            f"trigger(s), about {result['per_10_min']:.1f} per 10 minutes at this sensitivity.")
+        self.service.sync()
+
+    def start_refine(self) -> Job | None:
+        if not self.service.ready:
+            return None
+        self._set_busy(True, "Refining…")
+        self._job = self.service.refine()
+        self._job.progress.connect(lambda f: self.progress.setValue(int(100 * f)))
+        self._job.failed.connect(lambda msg: self.state_label.setText(f"Refine failed: {msg}"))
+        self._job.done.connect(lambda: self._set_busy(False))
+        return self._job
+
+    def cancel(self) -> None:
+        if self._calibration is not None:
+            self._calibration = None
+            self._record_timer.stop()
+            self.calibration_label.setText("Calibration cancelled.")
+            self._set_busy(False)
+        if self._job is not None and self._job.running:
+            self._job.cancel()
+
+    def sample_scores(self) -> dict[str, int]:
+        """Bar values by gesture (tests read them)."""
+        return {name: bar.value() for name, (_, bar) in self._bars.items()}

@@ -1,0 +1,206 @@
+"""Quality feedback as pictures: per-take consistency bars, a leave-one-out confusion matrix, a 2-D map of
+all takes, and warnings about confusable gestures with a suggestion. Recomputed after every change to the
+takes (in the background: it embeds every take with the model); numbers come from
+:mod:`studio.recognition.quality`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from studio.recognition import quality
+from studio.ui.recognition_service import RecognitionService
+from studio.ui.workers import Job
+
+LOW_CONSISTENCY = 0.6  # takes below this are drawn red: probably performed differently
+
+
+def _ticks(labels: list[str]) -> list[list[tuple[float, str]]]:
+    return [[(i, name) for i, name in enumerate(labels)]]
+
+
+class QualityPanel(QWidget):
+    """``report_ready(QualityReport)`` after each recomputation (take qualities are then in the project)."""
+
+    report_ready = Signal(object)
+
+    def __init__(self, service: RecognitionService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.report: quality.QualityReport | None = None
+        self._job: Job | None = None
+        self._again = False
+
+        self.headline = QLabel("Record takes to see how consistent and distinct your gestures are.")
+        self.headline.setObjectName("qualityHeadline")
+        self.headline.setStyleSheet("font-size: 13pt; font-weight: bold;")
+        self.warnings = QLabel("")
+        self.warnings.setWordWrap(True)
+        self.warnings.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.consistency_plot = self.graphics.addPlot(row=0, col=0, colspan=2, title="<b>Consistency of each take</b>")
+        self.consistency_plot.setYRange(0, 1.05, padding=0)
+        self.consistency_plot.setLabel("left", "similarity to its other takes")
+        self.consistency_plot.setMouseEnabled(x=False, y=False)
+        self.consistency_plot.hideButtons()
+        self.confusion_plot = self.graphics.addPlot(row=1, col=0, title="<b>Leave-one-out confusion</b>")
+        self.confusion_plot.setLabel("left", "performed")
+        self.confusion_plot.setLabel("bottom", "recognised as")
+        self.confusion_plot.setMouseEnabled(x=False, y=False)
+        self.confusion_plot.hideButtons()
+        self.confusion_plot.invertY(True)
+        self.confusion_plot.setAspectLocked(True)
+        self.confusion_plot.getAxis("left").setWidth(90)  # room for gesture names
+        self.map_plot = self.graphics.addPlot(row=1, col=1, title="<b>Map of all takes</b>")
+        self.map_plot.hideAxis("left")
+        self.map_plot.hideAxis("bottom")
+        self.map_plot.hideButtons()
+        self.map_legend = self.map_plot.addLegend(offset=(-6, -6), labelTextSize="9pt")
+
+        layout = QVBoxLayout(self)
+        top = QGridLayout()
+        top.addWidget(self.headline, 0, 0)
+        top.addWidget(self.warnings, 1, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.graphics, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(self.recompute)
+        service.classes_changed.connect(self._debounce.start)
+        service.project.takes_changed.connect(lambda _gid: self._debounce.start())
+
+    # -- computation ---------------------------------------------------------------------------
+    def recompute(self) -> Job | None:
+        """Embed every take of the enabled gestures and assess them (background job)."""
+        project, model = self.service.project.project, self.service.model
+        if project is None or model is None:
+            return None
+        if self._job is not None and self._job.running:
+            self._again = True
+            return self._job
+        gestures = [g for g in project.gestures() if g.enabled]
+        rows = {g.name: project.takes(g.id) for g in gestures}
+        texts = {g.name: g.description for g in gestures if g.description.strip()}
+        colours = {g.name: g.colour for g in gestures}
+
+        def work(progress, should_stop):  # noqa: ANN001, ANN202
+            takes: dict[str, list[tuple[int, np.ndarray]]] = {}
+            for name, items in rows.items():
+                by_rate: dict[float, list] = {}
+                for t in items:
+                    by_rate.setdefault(t.rate_hz, []).append(t)
+                takes[name] = []
+                for rate, group in by_rate.items():
+                    emb = model.embed([t.trimmed() for t in group], rate_hz=rate)
+                    takes[name] += [(t.id, e) for t, e in zip(group, emb)]
+            text_emb = dict(zip(texts, model.embed_text(list(texts.values())))) if texts else {}
+            return quality.assess(takes, text_emb), colours
+
+        self._job = Job(work, self)
+        self._job.finished.connect(self._on_report)
+        self._job.failed.connect(lambda msg: self.headline.setText(f"Quality could not be computed: {msg}"))
+        self._job.done.connect(self._maybe_again)
+        return self._job.start()
+
+    def _maybe_again(self) -> None:
+        if self._again:
+            self._again = False
+            self.recompute()
+
+    def _on_report(self, result: tuple) -> None:
+        report, colours = result
+        self.report = report
+        project = self.service.project.project
+        if project is not None:
+            for take_id, score in report.consistency.items():
+                try:
+                    project.set_quality(take_id, score)
+                except Exception:  # the take was deleted meanwhile; the next report will not list it
+                    pass
+        self._draw(report, colours)
+        self.report_ready.emit(report)
+
+    # -- drawing -------------------------------------------------------------------------------
+    def _draw(self, report: quality.QualityReport, colours: dict[str, str]) -> None:
+        n_takes = len(report.point_ids)
+        if report.loo_accuracy is not None:
+            self.headline.setText(f"{len(report.labels)} gestures, {n_takes} takes · estimated accuracy on new "
+                                  f"takes (leave-one-out): {report.loo_accuracy:.0%}")
+        else:
+            self.headline.setText(f"{len(report.labels)} gestures, {n_takes} takes · record takes to estimate accuracy")
+        if report.pairs:
+            items = "".join(f"<li><b>{p.a}</b> and <b>{p.b}</b> may be confused: {p.suggestion}</li>"
+                            for p in report.pairs[:4])
+            self.warnings.setText(f"<span style='color:#ffd43b'>⚠ Confusable gestures</span><ul>{items}</ul>")
+        else:
+            self.warnings.setText("<span style='color:#51cf66'>✓ No confusable pairs found.</span>"
+                                  if report.labels else "")
+        self._draw_consistency(report, colours)
+        self._draw_confusion(report)
+        self._draw_map(report, colours)
+
+    def _draw_consistency(self, report: quality.QualityReport, colours: dict[str, str]) -> None:
+        plot = self.consistency_plot
+        plot.clear()
+        ids = [i for i in report.point_ids if i in report.consistency]
+        if not ids:
+            return
+        label_of = dict(zip(report.point_ids, report.point_labels))
+        heights = [report.consistency[i] for i in ids]
+        brushes = [pg.mkBrush("#e03131") if h < LOW_CONSISTENCY else pg.mkBrush(colours.get(label_of[i], "#4dabf7"))
+                   for i, h in zip(ids, heights)]
+        plot.addItem(pg.BarGraphItem(x=np.arange(len(ids)), height=heights, width=0.7, brushes=brushes,
+                                     pens=[pg.mkPen(None)] * len(ids)))
+        plot.addItem(pg.InfiniteLine(LOW_CONSISTENCY, angle=0, pen=pg.mkPen("#e03131", style=pg.QtCore.Qt.PenStyle.DashLine)))
+        plot.getAxis("bottom").setTicks([[(k, f"{label_of[i]} #{i}") for k, i in enumerate(ids)]])
+
+    def _draw_confusion(self, report: quality.QualityReport) -> None:
+        plot = self.confusion_plot
+        plot.clear()
+        m = report.confusion
+        if m.size == 0:
+            return
+        rows = m.sum(axis=1, keepdims=True)
+        frac = np.divide(m, rows, out=np.zeros_like(m, dtype=float), where=rows > 0)
+        image = pg.ImageItem(frac.T)  # ImageItem is indexed [x, y]
+        image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
+        image.setLevels((0, 1))
+        plot.addItem(image)
+        for i in range(m.shape[0]):
+            for j in range(m.shape[1]):
+                if m[i, j]:
+                    text = pg.TextItem(str(m[i, j]), color="w" if frac[i, j] < 0.6 else "k", anchor=(0.5, 0.5))
+                    text.setPos(j + 0.5, i + 0.5)
+                    plot.addItem(text)
+        ticks = [[(k + 0.5, name) for k, name in enumerate(report.labels)]]
+        plot.getAxis("bottom").setTicks(ticks)
+        plot.getAxis("left").setTicks(ticks)
+        plot.setRange(xRange=(0, m.shape[1]), yRange=(0, m.shape[0]), padding=0.02)
+
+    def _draw_map(self, report: quality.QualityReport, colours: dict[str, str]) -> None:
+        plot = self.map_plot
+        plot.clear()
+        self.map_legend.clear()
+        if not report.point_ids:
+            return
+        labels = np.array(report.point_labels)
+        for name in dict.fromkeys(report.point_labels):
+            pts = report.points[labels == name]
+            colour = colours.get(name, "#4dabf7")
+            scatter = pg.ScatterPlotItem(pts[:, 0], pts[:, 1], size=11, brush=pg.mkBrush(colour),
+                                         pen=pg.mkPen("#15181d"), name=name)
+            plot.addItem(scatter)
+        for name, (x, y) in report.proto_points.items():
+            star = pg.ScatterPlotItem([x], [y], symbol="star", size=18, brush=pg.mkBrush(colours.get(name, "#fff")),
+                                      pen=pg.mkPen("w"))
+            plot.addItem(star)
+            label = pg.TextItem(name, color="#dfe3e8", anchor=(0, 1))
+            label.setPos(x, y)
+            plot.addItem(label)
+        plot.autoRange(padding=0.15)

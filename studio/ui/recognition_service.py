@@ -1,0 +1,223 @@
+"""Keeps a Recogniser in step with the project and runs live recognition on the device stream.
+
+* The motion model loads in the background at start (torch and MiniLM take seconds); until then the
+  library and recorder work and recognition says it is loading.
+* Every project change re-enrols only the gestures it touched (``Recogniser.set_class``, well under a
+  second, no backbone training); the time is reported with ``enrolled``.
+* A :class:`LiveRecogniser` listens to the StreamRunner's chunks on the runner thread; its events and
+  candidates are queued and delivered as Qt signals by :meth:`poll` from a GUI timer.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from studio.ui.device_controller import DeviceController
+from studio.ui.project_model import ProjectModel
+from studio.ui.workers import Job
+
+
+def default_model_loader():  # noqa: ANN201 - a MotionModel, imported lazily (torch)
+    from studio.model import load_model
+
+    model = load_model()
+    model.warm_up()
+    return model
+
+
+class RecognitionService(QObject):
+    """Signals: ``state_changed(text)``, ``enrolled(gesture, seconds)``, ``classes_changed()``,
+    ``event(LiveEvent)``, ``candidate(Candidate)``."""
+
+    state_changed = Signal(str)
+    enrolled = Signal(str, float)
+    classes_changed = Signal()
+    event = Signal(object)
+    candidate = Signal(object)
+
+    def __init__(self, project: ProjectModel, controller: DeviceController,
+                 model_loader: Callable[[], object] | None = None, sensitivity: float = 0.5,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.controller = controller
+        self.model_loader = model_loader or default_model_loader
+        self.model = None
+        self.recogniser = None
+        self.live = None
+        self.state = "Motion model not loaded."
+        self.last_enrol_s: float | None = None
+        self._sensitivity = sensitivity
+        self._signatures: dict[str, tuple] = {}
+        self._events: queue.SimpleQueue = queue.SimpleQueue()
+        self._candidates: queue.SimpleQueue = queue.SimpleQueue()
+        self._attached_runner = None
+        self._load_job: Job | None = None
+        project.gestures_changed.connect(self.sync)
+        project.takes_changed.connect(lambda _gid: self.sync())
+        project.project_changed.connect(self.sync)
+        controller.buffer_changed.connect(self._attach)
+
+    # -- model ---------------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self.recogniser is not None
+
+    def load(self) -> Job:
+        """Load the model in the background; ``state_changed`` says when it is ready or why not."""
+        self._set_state("Loading the motion model…")
+
+        def work(progress, should_stop):  # noqa: ANN001, ANN202
+            model = self.model_loader()
+            from studio.recognition.recogniser import Recogniser
+
+            recogniser = Recogniser(model, sensitivity=self._sensitivity)
+            recogniser.calibrate_default()
+            return model, recogniser
+
+        self._load_job = Job(work, self)
+        self._load_job.finished.connect(self._on_loaded)
+        self._load_job.failed.connect(lambda msg: self._set_state(
+            f"Recognition unavailable: the motion model could not be loaded ({msg}). "
+            "Recording and editing still work."))
+        return self._load_job.start()
+
+    def set_model(self, model, recogniser) -> None:  # noqa: ANN001
+        """Use an already loaded model (tests, or a model trained in this session)."""
+        self._on_loaded((model, recogniser))
+
+    def _on_loaded(self, result: tuple) -> None:
+        self.model, self.recogniser = result
+        self.recogniser.sensitivity = self._sensitivity
+        self._signatures.clear()
+        self.sync()
+        self._attach()
+
+    def _set_state(self, text: str) -> None:
+        self.state = text
+        self.state_changed.emit(text)
+
+    # -- enrolment -----------------------------------------------------------------------------
+    def sync(self) -> None:
+        """Bring the recogniser's classes in line with the project's enabled gestures."""
+        if self.recogniser is None:
+            return
+        project = self.project.project
+        wanted: dict[str, tuple] = {}
+        data: dict[str, tuple] = {}
+        if project is not None:
+            for g in project.gestures():
+                if not g.enabled or not (g.description.strip() or project.takes(g.id)):
+                    continue
+                takes = project.takes(g.id)
+                wanted[g.name] = (g.description, tuple((t.id, t.trim_start, t.trim_end) for t in takes))
+                data[g.name] = (g, takes)
+        changed = False
+        for name in list(self._signatures):
+            if name not in wanted:
+                self.recogniser.remove_class(name)
+                del self._signatures[name]
+                changed = True
+        for name, signature in wanted.items():
+            if self._signatures.get(name) == signature:
+                continue
+            g, takes = data[name]
+            rate = takes[0].rate_hz if takes else 100.0
+            started = time.perf_counter()
+            try:
+                self.recogniser.set_class(name, g.description, [t.trimmed() for t in takes], rate_hz=rate)
+            except ValueError as err:
+                self._set_state(f"'{name}' could not be enrolled: {err}")
+                continue
+            self.last_enrol_s = time.perf_counter() - started
+            self._signatures[name] = signature
+            self.enrolled.emit(name, self.last_enrol_s)
+            changed = True
+        if changed:
+            self.classes_changed.emit()
+        n = len(self._signatures)
+        self._set_state(f"Recognising {n} gesture{'s' if n != 1 else ''}." if n else
+                        "Ready: add a gesture with a description or a take to start recognising.")
+
+    @property
+    def sensitivity(self) -> float:
+        return self._sensitivity
+
+    def set_sensitivity(self, value: float) -> None:
+        self._sensitivity = float(np.clip(value, 0.0, 1.0))
+        if self.recogniser is not None:
+            self.recogniser.sensitivity = self._sensitivity
+
+    # -- live ----------------------------------------------------------------------------------
+    def _attach(self) -> None:
+        """(Re)attach live recognition to the current stream (new device or new channels)."""
+        runner, info = self.controller.runner, self.controller.info
+        if self.recogniser is None or runner is None or info is None:
+            return
+        if self._attached_runner is not None:
+            self._attached_runner.remove_chunk_listener(self._feed)
+        from studio.recognition.live import LiveRecogniser
+
+        self.live = LiveRecogniser(self.recogniser, rate_hz=info.rate_hz or 100.0, channels=info.channels,
+                                   on_event=self._events.put, on_candidate=self._candidates.put)
+        runner.add_chunk_listener(self._feed)
+        self._attached_runner = runner
+
+    def _feed(self, chunk) -> None:  # noqa: ANN001 - runs on the runner thread
+        live = self.live
+        if live is not None and self.recogniser is not None and self.recogniser.classes:
+            live.feed(chunk)
+
+    def poll(self) -> None:
+        """Deliver queued events and candidates as signals (GUI timer)."""
+        for q, signal in ((self._candidates, self.candidate), (self._events, self.event)):
+            while True:
+                try:
+                    item = q.get_nowait()
+                except queue.Empty:
+                    break
+                signal.emit(item)
+
+    # -- refine and calibrate ------------------------------------------------------------------
+    def refine(self, epochs: int = 60) -> Job:
+        """Fine-tune the recogniser's small head on the takes in the background (cancellable)."""
+        recogniser = self.recogniser
+
+        def work(progress, should_stop):  # noqa: ANN001, ANN202
+            return recogniser.refine(epochs=epochs, on_progress=progress, should_stop=should_stop)
+
+        job = Job(work, self)
+        job.finished.connect(lambda ok: self._set_state(
+            "Refined on your takes." if ok else "Refine cancelled or nothing to refine (needs 2 gestures with takes)."))
+        return job.start()
+
+    def calibrate(self, samples: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> Job:
+        """Calibrate rejection on ``samples`` (T, C) of ordinary movement, then count how often the
+        calibrated recogniser would have fired on them: the result dict has ``false_triggers`` and
+        ``per_10_min``."""
+        recogniser, model = self.recogniser, self.model
+        window = int(round(getattr(model, "window_s", 2.56) * rate_hz))
+
+        def work(progress, should_stop):  # noqa: ANN001, ANN202
+            from studio.recognition.live import LiveRecogniser
+
+            step = max(1, window // 2)
+            windows = [samples[i:i + window] for i in range(0, max(1, len(samples) - window + 1), step)]
+            recogniser.calibrate(windows, rate_hz, channels)
+            progress(0.5)
+            replay = LiveRecogniser(recogniser, rate_hz=rate_hz, channels=channels)
+            t = np.arange(len(samples)) / rate_hz
+            block = max(1, int(rate_hz // 10))
+            fired = 0
+            for i in range(0, len(samples), block):
+                fired += len(replay.push(t[i:i + block], samples[i:i + block]))
+            seconds = len(samples) / rate_hz
+            return {"seconds": seconds, "windows": len(windows), "false_triggers": fired,
+                    "per_10_min": fired * 600.0 / max(seconds, 1e-9)}
+
+        return Job(work, self).start()

@@ -1,0 +1,325 @@
+"""The recorder: countdown, record a take (fixed length or until the movement ends), auto-trim it to the
+movement's nucleus with handles to adjust, accept or discard, and go on with the next take in a row.
+
+It reads the live ring buffer (never the device), so it works the same with any device. With the
+simulator it asks the simulator to perform a chosen gesture as each take starts. If the device drops
+out mid-take, the part recorded before the break is kept when it holds a movement, else discarded, and
+the recorder says which.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from studio.project import ProjectError
+from studio.signals import nucleus
+from studio.ui import undo
+from studio.ui.device_controller import DeviceController
+from studio.ui.library_panel import auto_trim
+from studio.ui.project_model import ProjectModel
+from studio.ui.settings import AppSettings
+from studio.ui.take_view import TakeView
+
+NOBODY = ""  # "simulator performs" entry meaning: the person moves the device
+TICK_MS = 50
+REST_S = 0.4  # quiet this long after the movement ends the take ("until movement ends")
+MIN_KEEP_S = 0.5  # a take cut short by a device fault is kept only if at least this long
+
+
+def simulator_name_for(gesture: str, available: list[str]) -> str:
+    """The simulator gesture whose name matches ``gesture`` ("Circle CW" -> "circle_cw"), else ''."""
+    key = "_".join(gesture.lower().replace("-", " ").split())
+    return key if key in available else NOBODY
+
+
+class RecorderPanel(QWidget):
+    """Records takes of the chosen gesture. ``take_accepted(take_id)`` after each stored take."""
+
+    take_accepted = Signal(int)
+    state_changed = Signal(str)
+
+    def __init__(self, model: ProjectModel, controller: DeviceController, settings: AppSettings,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model, self.controller, self.settings = model, controller, settings
+        self.state = "idle"  # idle, countdown, recording, review
+        self._remaining_in_row = 0
+        self._countdown_left = 0.0
+        self._start = 0
+        self._buffer = None
+        self._rate = 100.0
+        self._samples: np.ndarray | None = None
+        self._channels: tuple[str, ...] = ()
+        self._units: tuple[str, ...] = ()
+
+        self.gesture_combo = QComboBox()
+        self.gesture_combo.currentIndexChanged.connect(self._on_gesture_chosen)
+        self.performer_combo = QComboBox()
+        self.performer_combo.setToolTip("With the simulated IMU: which gesture the simulator performs in each take")
+        self.countdown_spin = QDoubleSpinBox(decimals=0, minimum=0, maximum=10, suffix=" s")
+        self.countdown_spin.setValue(settings.countdown_s)
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem("until the movement ends", "rest")
+        self.mode_combo.addItem("for a fixed time", "fixed")
+        self.mode_combo.setCurrentIndex(0 if settings.stop_on_rest else 1)
+        self.length_spin = QDoubleSpinBox(decimals=1, minimum=0.5, maximum=20, suffix=" s", singleStep=0.5)
+        self.length_spin.setValue(settings.take_seconds)
+        self.length_spin.setToolTip("Fixed length, or the longest a take may last when it ends with the movement")
+        self.row_spin = QSpinBox(minimum=1, maximum=20)
+        self.row_spin.setValue(3)
+        self.beep_check = QCheckBox("Countdown sound")
+        self.beep_check.setChecked(settings.beep)
+        self.auto_accept = QCheckBox("Accept takes without review")
+
+        self.record_button = QPushButton("● Record")
+        self.record_button.setObjectName("primary")
+        self.record_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.big_label = QLabel("Ready")
+        self.big_label.setObjectName("bigLabel")
+        self.big_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.info_label = QLabel("Choose a gesture and press Record.")
+        self.info_label.setWordWrap(True)
+        self.info_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.preview = TakeView("Last take: drag the handles to adjust the trim")
+        self.accept_button = QPushButton("Accept take")
+        self.accept_button.setObjectName("primary")
+        self.accept_button.clicked.connect(self.accept)
+        self.discard_button = QPushButton("Discard")
+        self.discard_button.clicked.connect(self.discard)
+
+        setup = QGroupBox("Record takes")
+        form = QFormLayout(setup)
+        form.addRow("Gesture", self.gesture_combo)
+        form.addRow("Simulator performs", self.performer_combo)
+        form.addRow("Countdown", self.countdown_spin)
+        form.addRow("Record", self.mode_combo)
+        form.addRow("Take length", self.length_spin)
+        form.addRow("Takes in a row", self.row_spin)
+        form.addRow("", self.beep_check)
+        form.addRow("", self.auto_accept)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.record_button)
+        buttons.addWidget(self.stop_button)
+        form.addRow(buttons)
+        status = QVBoxLayout()
+        status.addWidget(self.big_label)
+        status.addWidget(self.info_label)
+        status.addWidget(self.preview, 1)
+        review = QHBoxLayout()
+        review.addStretch(1)
+        review.addWidget(self.discard_button)
+        review.addWidget(self.accept_button)
+        status.addLayout(review)
+        layout = QHBoxLayout(self)
+        layout.addWidget(setup)
+        layout.addLayout(status, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self._tick)
+        model.gestures_changed.connect(self.refresh_gestures)
+        model.project_changed.connect(self.refresh_gestures)
+        controller.buffer_changed.connect(self.refresh_performers)
+        self.refresh_gestures()
+        self.refresh_performers()
+        self._set_state("idle")
+
+    # -- choices -------------------------------------------------------------------------------
+    def refresh_gestures(self) -> None:
+        current = self.gesture_combo.currentData()
+        self.gesture_combo.blockSignals(True)
+        self.gesture_combo.clear()
+        if self.model.project is not None:
+            for g in self.model.project.gestures():
+                self.gesture_combo.addItem(g.name, g.id)
+        index = self.gesture_combo.findData(current)
+        self.gesture_combo.setCurrentIndex(max(0, index))
+        self.gesture_combo.blockSignals(False)
+        self._on_gesture_chosen()
+        self._set_state(self.state)
+
+    def refresh_performers(self) -> None:
+        names = self._simulator_names()
+        self.performer_combo.blockSignals(True)
+        self.performer_combo.clear()
+        self.performer_combo.addItem("nothing: I move the device myself", NOBODY)
+        for name in names:
+            self.performer_combo.addItem(name.replace("_", " "), name)
+        self.performer_combo.blockSignals(False)
+        self.performer_combo.setEnabled(bool(names))
+        self._on_gesture_chosen()
+
+    def _simulator_names(self) -> list[str]:
+        source = self.controller.source
+        names = getattr(source, "gesture_names", None)
+        return list(names()) if callable(names) and callable(getattr(source, "perform", None)) else []
+
+    def _on_gesture_chosen(self) -> None:
+        match = simulator_name_for(self.gesture_combo.currentText(), self._simulator_names())
+        if match:
+            self.performer_combo.setCurrentIndex(max(0, self.performer_combo.findData(match)))
+
+    def select_gesture(self, gesture_id: int) -> None:
+        """Record this gesture next (ignored while a row of takes is under way)."""
+        if self.state != "idle":
+            return
+        self.gesture_combo.setCurrentIndex(max(0, self.gesture_combo.findData(gesture_id)))
+
+    # -- state machine -------------------------------------------------------------------------
+    def _set_state(self, state: str, big: str | None = None, info: str | None = None) -> None:
+        self.state = state
+        can_record = self.gesture_combo.count() > 0 and self.model.project is not None
+        self.record_button.setEnabled(state == "idle" and can_record)
+        self.stop_button.setEnabled(state in ("countdown", "recording"))
+        self.accept_button.setEnabled(state == "review")
+        self.discard_button.setEnabled(state == "review")
+        if big is not None:
+            self.big_label.setText(big)
+        if info is not None:
+            self.info_label.setText(info)
+        elif state == "idle" and not can_record:
+            self.info_label.setText("Add a gesture in the Library first, then record takes of it here.")
+        self.state_changed.emit(state)
+
+    def start(self) -> bool:
+        """Start a row of takes of the chosen gesture."""
+        if self.state != "idle" or self.gesture_combo.currentData() is None:
+            return False
+        self._remaining_in_row = self.row_spin.value()
+        self._begin_countdown()
+        return True
+
+    def stop(self) -> None:
+        """Stop the row; a take being recorded is reviewed as it is."""
+        self._remaining_in_row = 0
+        if self.state == "countdown":
+            self.timer.stop()
+            self._set_state("idle", "Stopped", "Recording stopped.")
+        elif self.state == "recording":
+            self._finish_recording(cut_short=False)
+
+    def _begin_countdown(self) -> None:
+        self._countdown_left = self.countdown_spin.value()
+        self._last_beep = None
+        self._set_state("countdown", info=f"Get ready to perform '{self.gesture_combo.currentText()}'…")
+        self.timer.start()
+        self._tick()
+
+    def _tick(self) -> None:
+        if self.state == "countdown":
+            if self._countdown_left <= 1e-9:
+                self._begin_recording()
+                return
+            shown = int(np.ceil(self._countdown_left))
+            if shown != self._last_beep:
+                self._last_beep = shown
+                self.big_label.setText(str(shown))
+                if self.beep_check.isChecked():
+                    QApplication.beep()
+            self._countdown_left -= TICK_MS / 1000.0
+        elif self.state == "recording":
+            self._check_recording()
+
+    def _begin_recording(self) -> None:
+        buffer, info = self.controller.buffer, self.controller.info
+        if buffer is None or info is None or self.controller.state.value != "streaming":
+            self.timer.stop()
+            self._remaining_in_row = 0
+            self._set_state("idle", "No signal", "Connect a device first: the recorder records its live stream.")
+            return
+        self._buffer, self._start = buffer, buffer.written
+        self._rate = info.rate_hz or 100.0
+        self._channels, self._units = tuple(info.channels), tuple(info.units)
+        performer = self.performer_combo.currentData()
+        if performer:
+            self.controller.source.perform(performer)
+        self._set_state("recording", "● Recording", f"Perform '{self.gesture_combo.currentText()}' now.")
+
+    def _recorded(self) -> np.ndarray:
+        _, x, _ = self._buffer.since(self._start)
+        return x
+
+    def _check_recording(self) -> None:
+        if self.controller.buffer is not self._buffer or self.controller.state.value != "streaming":
+            self._finish_recording(cut_short=True)
+            return
+        n = self._buffer.written - self._start
+        limit = int(self.length_spin.value() * self._rate)
+        if n >= limit:
+            self._finish_recording(cut_short=False)
+        elif self.mode_combo.currentData() == "rest" and n > int(REST_S * self._rate) * 2:
+            energy = nucleus.motion_energy(self._recorded(), self._rate, self._channels)
+            loud = np.flatnonzero(energy > 0.2)
+            if loud.size and n - 1 - loud[-1] >= REST_S * self._rate and energy.max() > nucleus.IDLE_LEVEL * 2:
+                self._finish_recording(cut_short=False)
+
+    def _finish_recording(self, cut_short: bool) -> None:
+        self.timer.stop()
+        x = self._recorded()
+        limit = int(self.length_spin.value() * self._rate)
+        x = x[:limit] if x.shape[0] > limit else x
+        marks = auto_trim(x, self._rate, self._channels) if len(x) > 2 else None
+        if cut_short:
+            self._remaining_in_row = 0
+            if len(x) < MIN_KEEP_S * self._rate or marks is None:
+                self._set_state("idle", "Take discarded",
+                                "The device dropped out during the take and nothing usable was recorded "
+                                "before the break, so the take was discarded.")
+                return
+            note = (f"The device dropped out during the take: kept the {len(x) / self._rate:.1f} s recorded "
+                    "before the break. Review it below.")
+        else:
+            note = ("Auto-trimmed to the movement. Adjust the handles if needed, then accept."
+                    if marks else "No movement found in this take: check it before accepting.")
+        self._samples = x
+        self._show_take(x, marks)
+        self._set_state("review", "Review", note)
+        if self.auto_accept.isChecked() and not cut_short:
+            self.accept()
+
+    def _show_take(self, x: np.ndarray, marks: tuple[int, int] | None) -> None:
+        self.preview.set_take(x, self._rate, marks if marks else (None, None))
+
+    def current_trim(self) -> tuple[int, int]:
+        return self.preview.trim()
+
+    def accept(self) -> int | None:
+        """Store the reviewed take (undoable, committed at once); go on with the row."""
+        if self.state != "review" or self._samples is None:
+            return None
+        gid = self.gesture_combo.currentData()
+        command = undo.AddTake(self.model, gid, self._samples, self._rate, self._channels, self._units,
+                               device=self.controller.uri, trim=self.current_trim())
+        try:
+            self.model.run(command)
+        except ProjectError as err:
+            self._set_state("review", info=f"The take could not be stored: {err}")
+            return None
+        self._samples = None
+        self.take_accepted.emit(command.take_id)
+        self._next_in_row("Take stored.")
+        return command.take_id
+
+    def discard(self) -> None:
+        if self.state != "review":
+            return
+        self._samples = None
+        self._remaining_in_row += 1  # a discarded take is recorded again
+        self._next_in_row("Take discarded.")
+
+    def _next_in_row(self, what: str) -> None:
+        self._remaining_in_row -= 1
+        if self._remaining_in_row > 0:
+            self._begin_countdown()
+            self.info_label.setText(f"{what} {self._remaining_in_row} more to go: get ready…")
+        else:
+            self._remaining_in_row = 0
+            self._set_state("idle", "Done", f"{what} Press Record for more takes.")

@@ -1,0 +1,145 @@
+"""End to end on the simulator: define 3 gestures by text, record 3 takes each with the recorder, then the
+simulator performs them and the live view recognises them; idle motion is rejected. Also screenshots of
+every panel (set STUDIO_SCREENSHOT_DIR to keep them)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtGui import QImage  # noqa: E402
+from shape_model import ShapeModel  # noqa: E402
+
+from studio.ui.app import save_screenshot  # noqa: E402
+from studio.ui.main_window import MainWindow  # noqa: E402
+from studio.ui.settings import SettingsStore  # noqa: E402
+
+GESTURES = {
+    "circle cw": "draw a circle clockwise in the air",
+    "swipe left": "swipe the hand quickly to the left",
+    "shake": "shake the device back and forth",
+}
+
+
+def _samples_later(window, qtbot, n):
+    buffer = window.controller.buffer
+    target = buffer.written + n
+    qtbot.waitUntil(lambda: window.controller.buffer.written >= target, timeout=30000)
+
+
+def _shot(window, key, tmp_path):
+    window.show_panel(key)
+    window.repaint()
+    path = tmp_path / f"panel_{key}.png"
+    assert save_screenshot(window, path)
+    image = QImage(str(path))
+    assert not image.isNull() and image.width() >= 1000
+    keep = os.environ.get("STUDIO_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(keep) / path.name)
+
+
+@pytest.fixture
+def studio(qtbot, tmp_path):
+    window = MainWindow(SettingsStore(tmp_path / "cfg"), model_loader=ShapeModel)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    assert window.project_menu.open_or_create(tmp_path / "demo.gesture")
+    window.show()
+    assert window.connect_device("simulator?realtime=0&seed=7")
+    window.load_model()
+    qtbot.waitUntil(lambda: window.recognition.ready and window.controller.buffer is not None, timeout=20000)
+    yield window
+    window.controller.disconnect_device()
+
+
+def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
+    window, service = studio, studio.recognition
+    for name, text in GESTURES.items():
+        assert window.library.add_gesture(name, text)
+    assert sorted(service.recogniser.classes) == sorted(GESTURES)
+    assert all(service.recogniser.class_info(n)["from_text_only"] for n in GESTURES)
+    assert "from text only" in window.library.gesture_list.item(0).text()
+
+    recorder = window.recorder
+    recorder.countdown_spin.setValue(0)
+    recorder.mode_combo.setCurrentIndex(recorder.mode_combo.findData("fixed"))
+    recorder.length_spin.setValue(2.5)
+    recorder.row_spin.setValue(3)
+    recorder.auto_accept.setChecked(True)
+    recorder.beep_check.setChecked(False)
+    project = window.project.project
+    for g in project.gestures():
+        recorder.select_gesture(g.id)
+        assert recorder.performer_combo.currentData() == g.name.replace(" ", "_")
+        assert recorder.start()
+        qtbot.waitUntil(lambda: recorder.state == "idle", timeout=30000)
+        takes = project.takes(g.id)
+        assert len(takes) == 3, (recorder.big_label.text(), recorder.info_label.text())
+        assert all(t.trim_start is not None and t.trim_end - t.trim_start > 20 for t in takes)
+    for name in GESTURES:
+        info = service.recogniser.class_info(name)
+        assert info["n_takes"] == 3 and not info["from_text_only"]
+    assert service.last_enrol_s is not None and service.last_enrol_s < 1.0
+
+    events = []
+    service.event.connect(lambda e: events.append(e.gesture))
+    _samples_later(window, qtbot, 300)  # let the recorder's last movement settle
+    events.clear()
+    seen_before = window.live_view.events_seen
+    performed = list(GESTURES) * 2
+    for name in performed:
+        window.device_panel.perform(name.replace(" ", "_"))
+        _samples_later(window, qtbot, 450)
+        qtbot.wait(50)
+    assert set(events) == set(GESTURES), events
+    assert len(events) >= 4 and len(events) <= len(performed)
+    assert window.live_view.events_seen - seen_before == len(events)
+    assert window.live_view.log.count() >= len(events)
+
+    # rejection: a minute of idle hand motion triggers nothing
+    events.clear()
+    _samples_later(window, qtbot, 6000)
+    qtbot.wait(100)
+    assert events == []
+
+    qtbot.waitUntil(lambda: window.quality.report is not None
+                    and len(window.quality.report.point_ids) == 9, timeout=20000)
+    report = window.quality.report
+    assert report.loo_accuracy is not None and report.loo_accuracy >= 0.66
+    assert all(project.take(t).quality is not None for t in report.point_ids)
+
+    for key in ("signals", "library", "record", "live", "quality"):
+        _shot(window, key, tmp_path)
+
+
+def test_calibration_reports_false_triggers(studio, qtbot):
+    window = studio
+    assert window.library.add_gesture("shake", "shake the device back and forth")
+    assert window.live_view.start_calibration(seconds=20)
+    qtbot.waitUntil(lambda: "per 10 minutes" in window.live_view.calibration_label.text(), timeout=30000)
+    assert len(window.project.project.negatives()) == 1
+    assert window.live_view.calibrate_button.isEnabled()
+
+
+def test_device_drop_during_take_is_reported(studio, qtbot):
+    window = studio
+    assert window.library.add_gesture("tap", "tap the device twice")
+    recorder = window.recorder
+    recorder.countdown_spin.setValue(0)
+    recorder.mode_combo.setCurrentIndex(recorder.mode_combo.findData("fixed"))
+    recorder.length_spin.setValue(20)
+    recorder.row_spin.setValue(1)
+    assert recorder.start()
+    qtbot.waitUntil(lambda: recorder.state == "recording", timeout=5000)
+    _samples_later(window, qtbot, 150)
+    window.controller.disconnect_device()
+    qtbot.waitUntil(lambda: recorder.state in ("review", "idle"), timeout=5000)
+    text = recorder.info_label.text()
+    assert "dropped out" in text and ("kept" in text or "discarded" in text)
