@@ -1,0 +1,218 @@
+"""``studio live PROJECT --device URI``: headless recognition with outputs, for shows.
+
+Opens the project, builds the recogniser from its enabled gestures (descriptions + takes, rejection
+calibrated from its negatives), runs the device on a StreamRunner thread into a LiveRecogniser and sends
+each event to the outputs. One log line per event and per device status change; the device may drop and
+come back (the runner reconnects); Ctrl-C or SIGTERM stops everything and exits with code 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", help="project file (.gesture)")
+    parser.add_argument("--device", default="simulator", help="device URI (default: simulator)")
+    parser.add_argument("--osc", metavar="HOST:PORT", help="send OSC messages /gesture/<name> <confidence>")
+    parser.add_argument("--ws", metavar="PORT", type=int, help="serve JSON events over WebSocket on PORT")
+    parser.add_argument("--remote", action="store_true",
+                        help="let the WebSocket server accept other machines (default: 127.0.0.1 only)")
+    parser.add_argument("--keys", action="store_true",
+                        help="arm keystroke output (each gesture's key combo from the project)")
+    parser.add_argument("--onnx", action="store_true", help="run the encoder through onnxruntime")
+    parser.add_argument("--model", default=None, help="model checkpoint folder (default: shipped weights)")
+    parser.add_argument("--sensitivity", type=float, default=None,
+                        help="0..1, higher triggers more easily (default: the project's setting)")
+    parser.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--heartbeat", type=float, default=60.0, metavar="SECONDS",
+                        help="log samples received and events every SECONDS (0 = never; default 60)")
+
+
+def _log(text: str) -> None:
+    stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
+    print(f"{stamp} {text}", flush=True)
+
+
+def _canonical_take(samples: np.ndarray, channels, rate_hz: float, target_hz: float) -> np.ndarray:
+    """A take as (T, 6) canonical channels (NaN where the device had none) at ``target_hz``."""
+    from studio.model.preprocess import to_canonical_order
+    from studio.signals.units import resample_uniform
+
+    x = to_canonical_order(samples, tuple(channels))
+    return resample_uniform(x, rate_hz, target_hz) if abs(rate_hz - target_hz) > 1e-6 else x
+
+
+def build_recogniser(project, model, sensitivity: float | None = None):
+    """A Recogniser with one class per enabled gesture of ``project`` (trimmed takes, description),
+    calibrated on the project's negatives (or generated ordinary movement when it has none).
+    Returns (recogniser, enabled gestures)."""
+    from studio.recognition.recogniser import Recogniser
+
+    rate = float(model.rate_hz)
+    rec = Recogniser(model)
+    gestures = [g for g in project.gestures() if g.enabled]
+    for g in gestures:
+        takes = [_canonical_take(t.trimmed(), t.channels, t.rate_hz, rate) for t in project.takes(g.id)]
+        rec.set_class(g.name, g.description or g.name, [t for t in takes if len(t) > 1], rate_hz=rate)
+    negatives = [_canonical_take(n.samples, n.channels, n.rate_hz, rate) for n in project.negatives()]
+    if negatives:
+        rec.calibrate(negatives, rate_hz=rate)
+    elif gestures:
+        rec.calibrate_default()  # generated ordinary movement until the user records their own
+    if sensitivity is None:
+        sensitivity = project.get_setting("sensitivity", None)
+    if sensitivity is not None:
+        rec.sensitivity = float(np.clip(float(sensitivity), 0.0, 1.0))
+    return rec, gestures
+
+
+def _outputs(args, project, gestures) -> tuple[list, list[str]]:
+    """The project's output settings with the command line's switches on top; (outputs, problems)."""
+    from studio.outputs import KeystrokeOutput, OutputError, OutputsConfig, build_outputs
+
+    try:
+        config = OutputsConfig.from_dict(project.get_setting("outputs", None))
+        problems: list[str] = []
+    except OutputError as err:
+        config, problems = OutputsConfig(), [f"stored output settings ignored: {err}"]
+    config.allow_remote = config.allow_remote or args.remote
+    if args.osc:
+        host, _, port = args.osc.rpartition(":")
+        if not port.isdigit():
+            raise OutputError(f"--osc wants HOST:PORT (e.g. 127.0.0.1:9000), not {args.osc!r}.")
+        config.osc.enabled, config.osc.host, config.osc.port = True, host or "127.0.0.1", int(port)
+    if args.ws is not None:
+        config.websocket.enabled, config.websocket.port = True, args.ws
+        config.websocket.host = "0.0.0.0" if args.remote else config.websocket.host
+    config.keystrokes.enabled = config.keystrokes.enabled or args.keys
+    outs, more = build_outputs(config, {g.name: g.output or {} for g in gestures})
+    for out in outs:
+        if args.keys and isinstance(out, KeystrokeOutput):
+            try:
+                out.arm()  # keystrokes are armed only by an explicit --keys
+            except OutputError as err:
+                more.append(str(err))
+    return outs, problems + more
+
+
+class LivePipeline:
+    """Device -> LiveRecogniser -> outputs, with logging. Creates the LiveRecogniser on the first chunk,
+    once the device's sample rate is known, and resets it when the device reconnects."""
+
+    def __init__(self, recogniser, hub, log=_log) -> None:
+        self.recogniser = recogniser
+        self.hub = hub
+        self.log = log
+        self.live = None
+        self.runner = None
+        self.n_events = 0
+        self.n_samples = 0
+
+    def on_chunk(self, chunk) -> None:
+        self.n_samples += len(chunk)
+        if self.live is None:
+            from studio.recognition.live import LiveRecogniser
+
+            rate = self.runner.source.info.rate_hz if self.runner else 0.0
+            if not rate and len(chunk) > 1:
+                rate = 1.0 / float(np.median(np.diff(chunk.t)))
+            self.live = LiveRecogniser(self.recogniser, rate or 100.0, on_event=self.on_event)
+        self.live.feed(chunk)
+
+    def on_status(self, state, message: str) -> None:
+        self.log(f"[{state.value}] {message}")
+        if state.value == "reconnecting" and self.live is not None:
+            self.live.reset()
+
+    def on_event(self, ev) -> None:
+        from studio.outputs import GestureEvent
+
+        self.n_events += 1
+        self.log(f"{ev.gesture} {ev.confidence:.2f} (latency {ev.latency_s * 1000:.1f} ms)")
+        if self.hub is not None:
+            self.hub.emit(GestureEvent(ev.gesture, ev.confidence, ev.t, ev.scores))
+
+
+def run(args: argparse.Namespace) -> int:
+    from studio.project import Project, ProjectError
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            project = Project.open(args.project)
+        except ProjectError as err:
+            return _fail(err)
+        try:
+            return _run_project(args, project, stop)
+        finally:
+            project.close()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _fail(err: object) -> int:
+    print(f"studio live: {err}", file=sys.stderr)
+    return 2
+
+
+def _run_project(args, project, stop: threading.Event) -> int:
+    import torch
+
+    from studio.devices.base import DeviceError
+    from studio.devices.registry import open_source
+    from studio.devices.runner import StreamRunner
+    from studio.model import load_model
+    from studio.model.checkpoint import CheckpointError
+    from studio.outputs import OutputError, OutputHub
+
+    torch.set_num_threads(1)  # one event at a time: more threads only add scheduling jitter
+    try:
+        model = load_model(args.model)
+        if args.onnx:
+            from studio.model.export import use_onnx
+
+            use_onnx(model)
+        rec, gestures = build_recogniser(project, model, args.sensitivity)
+        if not gestures:
+            return _fail("the project has no enabled gestures; add or enable some first.")
+        source = open_source(args.device)
+        outs, problems = _outputs(args, project, gestures)
+    except (CheckpointError, DeviceError, OutputError) as err:
+        return _fail(err)
+    for problem in problems:
+        _log(f"[output] {problem}")
+    # An output that cannot start (port in use) is reported and left out; recognition goes on.
+    hub = OutputHub(outs, on_error=lambda out, msg: _log(f"[output] {out.describe()}: {msg}"))
+    pipeline = LivePipeline(rec, hub)
+    runner = StreamRunner(source, on_chunk=pipeline.on_chunk, on_status=pipeline.on_status)
+    pipeline.runner = runner
+    _log(f"recognising {len(gestures)} gestures ({', '.join(g.name for g in gestures)}); outputs: "
+         + (", ".join(o.describe() for o in hub.outputs) or "none") + ("; onnxruntime" if args.onnx else ""))
+    deadline = None if args.seconds is None else time.monotonic() + args.seconds
+    beat = time.monotonic()
+    runner.start()
+    try:
+        while not stop.is_set() and runner.running:  # not running = a permanent device failure (logged)
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                break
+            if args.heartbeat and now - beat >= args.heartbeat:
+                beat = now
+                _log(f"[alive] {pipeline.n_samples} samples, {pipeline.n_events} events, "
+                     f"{runner.drops.dropped} dropped, {runner.reconnects} reconnects")
+            stop.wait(0.1)
+    finally:
+        runner.stop()
+        hub.close()
+    failed = runner.state.value == "failed"
+    _log(f"stopped after {pipeline.n_events} events" + (" (device failed)" if failed else ""))
+    return 1 if failed else 0
