@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,39 @@ def test_closed_pipe_is_not_an_error() -> None:
     result = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert len(result.stdout.splitlines()) == 3
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("socat") is None, reason="needs socat for a pty pair")
+def test_streams_a_serial_device_through_a_pty(tmp_path: Path) -> None:
+    """Any scheme works through open_source: here CSV lines over a real pty, with some bad lines."""
+    a, b = tmp_path / "imu", tmp_path / "feeder"
+    socat = subprocess.Popen(["socat", f"pty,raw,echo=0,link={a}", f"pty,raw,echo=0,link={b}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stop = threading.Event()
+
+    def feed() -> None:
+        with open(b, "w") as port:
+            port.write("aX,aY,aZ,gX,gY,gZ\n")
+            for i in range(2000):
+                if stop.is_set():
+                    return
+                port.write("garbage,line\n" if i % 50 == 25 else f"0.01,0.0,1.0,{i % 5},0,0\n")
+                port.flush()
+                time.sleep(0.005)
+
+    try:
+        deadline = time.monotonic() + 10
+        while not (a.exists() and b.exists()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        result = _stream(f"serial://{a}?format=csv&baud=115200", "--seconds", "5", "--samples", "150", "--jsonl")
+    finally:
+        stop.set()
+        socat.terminate()
+        socat.wait(5)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 150 and rows[0]["acc_z"] == 1.0
+    summary = _summary(result.stderr)
+    assert summary["samples"] == "150" and int(summary["parse_errors"]) >= 1
