@@ -93,11 +93,21 @@ def gesture_motion(name: str, attrs: Attributes, rng: np.random.Generator, domai
 
 
 def render_performance(name: str, attrs: Attributes, rng: np.random.Generator, rate_hz: float = 100.0,
-                       domain: Domain | None = None, lead_s: float = 0.3, tail_s: float = 0.3) -> np.ndarray:
-    """Render one performance of ``name`` with the given attributes, held still before and after."""
+                       domain: Domain | None = None, lead_s: float = 0.3, tail_s: float = 0.3,
+                       total_s: float | None = None) -> np.ndarray:
+    """Render one performance of ``name`` with the given attributes, held still before and after.
+
+    With ``total_s`` the lead and tail are chosen at random to make the recording that long (a
+    gesture longer than that keeps ``lead_s``/``tail_s`` and is cut by the caller).
+    """
     domain = Domain.default() if domain is None else domain
     device = draw_device(domain, rng)
-    motion = shapes.shifted(gesture_motion(name, attrs, rng, domain, device.coupling), lead_s)
+    gesture = gesture_motion(name, attrs, rng, domain, device.coupling)
+    spare = -1.0 if total_s is None else total_s - gesture.duration
+    if spare > 0:
+        lead_s = float(rng.uniform(0.0, spare))
+        tail_s = spare - lead_s
+    motion = shapes.shifted(gesture, lead_s)
     traj = shapes.combine(motion.fn, idle.tremor_and_drift(rng, device.tremor)) if device.tremor else motion.fn
     return _render(traj, motion.duration + tail_s, rate_hz, domain, device, rng)
 
@@ -153,7 +163,7 @@ def sample_unlabeled(rng: np.random.Generator, rate_hz: float = 100.0, domain: D
         name = names[int(rng.integers(len(names)))]
         lead, tail = rng.uniform(0.1, 0.8, 2)
         x = render_performance(name, draw_attributes(name, rng, domain, vary_all=True), rng, rate_hz, domain,
-                               lead, tail)
+                               lead, tail, seconds)
     else:
         length = float(rng.uniform(1.5, 4.0)) if seconds is None else seconds
         if pick < 0.75:
@@ -166,7 +176,6 @@ def sample_unlabeled(rng: np.random.Generator, rate_hz: float = 100.0, domain: D
         if x.shape[0] >= target:
             start = int(rng.integers(x.shape[0] - target + 1))
             x = x[start:start + target]
-        else:
-            x = np.concatenate([x, render_idle(rng, (target - x.shape[0]) / rate_hz + 0.05, rate_hz, domain,
-                                               "still")])[:target]
+        else:  # rounding: at most a sample or two short
+            x = np.concatenate([x, np.repeat(x[-1:], target - x.shape[0], axis=0)])
     return x
