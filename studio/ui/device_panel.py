@@ -7,13 +7,14 @@ through its methods. Faults are shown as the plain-language text of the DeviceEr
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QInputDialog, QLabel, QPushButton,
     QVBoxLayout, QWidget,
 )
 
 from studio.ui.device_controller import DeviceController, describe_error
+from studio.ui.workers import Job
 
 CUSTOM = "__custom__"
 STATE_STYLE = {
@@ -25,33 +26,20 @@ STATE_STYLE = {
 }
 
 
-class _ScanWorker(QObject):
-    """Lists serial ports and nearby BLE devices off the GUI thread (a BLE scan takes seconds)."""
+def scan_devices(progress, should_stop, ble_seconds: float = 4.0):  # noqa: ANN001, ANN201
+    """Serial ports and BLE devices as ``([(label, uri)], note)``; runs on a worker thread."""
+    from studio.devices import discover_cmd
 
-    found = Signal(list, str)  # [(label, uri)], note
-
-    def run(self) -> None:
-        entries: list[tuple[str, str]] = []
-        notes: list[str] = []
-        try:
-            from serial.tools import list_ports
-
-            for port in sorted(list_ports.comports(), key=lambda p: p.device):
-                desc = port.description if port.description and port.description != "n/a" else "serial port"
-                entries.append((f"{port.device} — {desc}", f"serial://{port.device}"))
-        except Exception as err:  # a broken port list must not hide BLE results
-            notes.append(f"Serial ports could not be listed: {err}")
-        try:
-            from studio.devices import discover
-
-            for dev in discover.scan_ble(timeout=3.0):
-                profile = f" [{dev.profile}]" if getattr(dev, "profile", None) else ""
-                entries.append((f"BLE {dev.name or dev.address}{profile} ({dev.rssi} dBm)", dev.uri))
-        except ImportError:
-            pass
-        except Exception as err:
-            notes.append(str(err))
-        self.found.emit(entries, " ".join(notes))
+    ports, ble = discover_cmd.discover(ble_seconds)
+    entries = [(p.label, p.uri) for p in ports]
+    note = ""
+    if isinstance(ble, Exception):
+        note = str(ble)  # e.g. no Bluetooth adapter: a plain message with the fix; serial still listed
+    else:
+        for dev in ble:
+            profile = f" [{dev.profiles[0]}]" if dev.profiles else ""
+            entries.append((f"BLE {dev.name or dev.address}{profile} ({dev.rssi} dBm)", dev.uri))
+    return entries, note
 
 
 class DevicePanel(QWidget):
@@ -62,8 +50,7 @@ class DevicePanel(QWidget):
     def __init__(self, controller: DeviceController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self._scan_thread: QThread | None = None
-        self._scan_worker: _ScanWorker | None = None
+        self._scan_job: Job | None = None
 
         self.device_combo = QComboBox()
         self.device_combo.setMinimumContentsLength(18)
@@ -72,7 +59,7 @@ class DevicePanel(QWidget):
         self.device_combo.activated.connect(self._on_device_activated)
         self.scan_button = QPushButton("Scan")
         self.scan_button.setToolTip("Look for serial ports and Bluetooth LE devices")
-        self.scan_button.clicked.connect(self.scan)
+        self.scan_button.clicked.connect(lambda: self.scan())
         self.connect_button = QPushButton("Connect")
         self.connect_button.setObjectName("primary")
         self.connect_button.clicked.connect(self._on_connect_clicked)
@@ -143,18 +130,21 @@ class DevicePanel(QWidget):
         else:
             self.select_uri(self.controller.uri or "simulator")
 
-    def scan(self) -> None:
-        """Refresh the device list in the background."""
-        if self._scan_thread is not None:
-            return
+    def scan(self, scanner=scan_devices) -> Job | None:  # noqa: ANN001
+        """Refresh the device list in the background (a BLE scan takes seconds)."""
+        if self._scan_job is not None and self._scan_job.running:
+            return None
         self.scan_button.setEnabled(False)
         self.scan_button.setText("Scanning…")
-        self._scan_thread = QThread(self)
-        self._scan_worker = _ScanWorker()
-        self._scan_worker.moveToThread(self._scan_thread)
-        self._scan_thread.started.connect(self._scan_worker.run)
-        self._scan_worker.found.connect(self._on_scan_found)
-        self._scan_thread.start()
+        self._scan_job = Job(scanner, self)
+        self._scan_job.finished.connect(lambda result: self._on_scan_found(*result))
+        self._scan_job.failed.connect(lambda msg: self.message_label.setText(f"The scan failed: {msg}"))
+        self._scan_job.done.connect(self._on_scan_done)
+        return self._scan_job.start()
+
+    def _on_scan_done(self) -> None:
+        self.scan_button.setEnabled(True)
+        self.scan_button.setText("Scan")
 
     def _on_scan_found(self, entries: list, note: str) -> None:
         current = self.selected_uri()
@@ -164,12 +154,6 @@ class DevicePanel(QWidget):
         self.select_uri(current)
         found = f"Found {len(entries)} device(s)." if entries else "No serial or BLE devices found."
         self.message_label.setText(f"{found} {note}".strip())
-        if self._scan_thread is not None:
-            self._scan_thread.quit()
-            self._scan_thread.wait(5000)
-        self._scan_thread = self._scan_worker = None
-        self.scan_button.setEnabled(True)
-        self.scan_button.setText("Scan")
 
     # -- connection ----------------------------------------------------------------------------
     def _on_connect_clicked(self) -> None:

@@ -307,7 +307,9 @@ class LibraryPanel(QWidget):
         k = 2
         while f"{base} {k}".lower() in names:
             k += 1
-        self._run(lambda: undo.DuplicateGesture(self.model, gid, f"{base} {k}"))
+        command = undo.DuplicateGesture(self.model, gid, f"{base} {k}")
+        if self._run(lambda: command):
+            self.select_gesture(command.gesture_id)
 
     def _on_delete(self) -> None:
         gid = self.selected_gesture_id()

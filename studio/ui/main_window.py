@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         for text, slot, key in (
             ("&Connect", self.device_panel._on_connect_clicked, "Ctrl+K"),
             ("&Disconnect", self.controller.disconnect_device, "Ctrl+Shift+K"),
-            ("&Scan for devices", self.device_panel.scan, None),
+            ("&Scan for devices", lambda: self.device_panel.scan(), None),
         ):
             action = QAction(text, self)
             if key:

@@ -59,7 +59,6 @@ class QualityPanel(QWidget):
         self.map_plot.hideAxis("left")
         self.map_plot.hideAxis("bottom")
         self.map_plot.hideButtons()
-        self.map_legend = self.map_plot.addLegend(offset=(-6, -6), labelTextSize="9pt")
 
         layout = QVBoxLayout(self)
         top = QGridLayout()
@@ -186,7 +185,6 @@ class QualityPanel(QWidget):
     def _draw_map(self, report: quality.QualityReport, colours: dict[str, str]) -> None:
         plot = self.map_plot
         plot.clear()
-        self.map_legend.clear()
         if not report.point_ids:
             return
         labels = np.array(report.point_labels)
