@@ -27,7 +27,7 @@ def osc_server():
     dispatcher = Dispatcher()
     dispatcher.set_default_handler(lambda address, *args: received.put((address, args)))
     server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server.server_address[1], received
     server.shutdown()
