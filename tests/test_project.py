@@ -317,3 +317,24 @@ def test_autosave_survives_kill_9(tmp_path):
         for take_id, value in reported.items():
             assert take_id in stored
             assert np.all(stored[take_id].samples == value)
+
+
+def test_any_float32_recording_round_trips_bit_exact(tmp_path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from hypothesis.extra.numpy import arrays
+
+    finite_or_nan = st.floats(width=32, allow_infinity=False)
+    with Project.create(tmp_path / "h.gesture") as p:
+        g = p.add_gesture("any")
+
+        @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(arrays(np.float32, st.tuples(st.integers(1, 40), st.integers(1, 8)), elements=finite_or_nan),
+               st.floats(0.5, 2000.0))
+        def check(x, rate):
+            names = [f"c{i}" for i in range(x.shape[1])]
+            take = p.add_take(g.id, x, rate, names, ["u"] * x.shape[1])
+            back = p.take(take.id)
+            assert back.samples.tobytes() == x.tobytes() and back.rate_hz == rate
+
+        check()
