@@ -60,3 +60,68 @@ def test_use_onnx_routes_embed_through_onnxruntime(tiny_model, tmp_path):
     use_onnx(model, path)
     assert model.onnx_path == path
     assert np.abs(model.embed(windows, rate_hz=100.0) - ref).max() < 1e-4
+
+
+@pytest.fixture(scope="module")
+def tiny_recogniser(tiny_model):
+    from studio import synth
+    from studio.recognition.recogniser import Recogniser
+
+    rng = np.random.default_rng(2)
+    rec = Recogniser(tiny_model, sensitivity=0.8)
+    for name in ("circle_cw", "shake", "swipe_left"):
+        rec.set_class(name, synth.GESTURES[name].description,
+                      [synth.render_gesture(name, rng, 100.0) for _ in range(2)], 100.0)
+    rec.set_class("wave", "wave the hand from side to side", [], 100.0)  # from text only
+    rec.calibrate([synth.render_idle(rng, 3.0, 100.0) for _ in range(8)], 100.0)
+    return rec
+
+
+def test_onnx_recogniser_matches_torch_recogniser(tiny_model, tiny_recogniser, tmp_path):
+    from studio import synth
+    from studio.model.export import OnnxRecogniser, export_recogniser
+
+    info = export_recogniser(tiny_model, tiny_recogniser, tmp_path)
+    assert info["classes"] == ["circle_cw", "shake", "swipe_left", "wave"]
+    assert info["max_abs_diff"] < 1e-4
+    onnx_rec = OnnxRecogniser(tmp_path)
+    rng = np.random.default_rng(9)
+    windows = [synth.render_gesture(n, rng, 100.0) for n in ("circle_cw", "shake", "twist")]
+    windows.append(synth.render_idle(rng, 2.0, 100.0))
+    for w in windows:
+        ref, got = tiny_recogniser.predict(w, 100.0), onnx_rec.predict(w, 100.0)
+        assert got.label == ref.label and got.rejected == ref.rejected
+        assert abs(got.similarity - ref.similarity) < 1e-4
+        assert abs(got.threshold - ref.threshold) < 1e-6
+        for name in ref.scores:
+            assert abs(got.scores[name] - ref.scores[name]) < 1e-3
+
+
+def test_export_command_writes_a_documented_folder(tmp_path):
+    import argparse
+
+    from studio.model import export_cmd
+    from studio.model.checkpoint import save_checkpoint
+    from studio.project import Project
+    from studio.signals.stream import CANONICAL_CHANNELS, CANONICAL_UNITS
+    from studio import synth
+
+    torch.manual_seed(1)
+    save_checkpoint(tmp_path / "model", MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], 0)
+    project = Project.create(tmp_path / "set.gesture")
+    rng = np.random.default_rng(0)
+    units = [CANONICAL_UNITS[c] for c in CANONICAL_CHANNELS]
+    for name in ("tap", "twist"):
+        g = project.add_gesture(name, synth.GESTURES[name].description)
+        project.add_take(g.id, synth.render_gesture(name, rng), 100.0, CANONICAL_CHANNELS, units)
+    project.add_negative(synth.render_idle(rng, 5.0), 100.0, CANONICAL_CHANNELS, units)
+    project.close()
+    parser = argparse.ArgumentParser()
+    export_cmd.add_arguments(parser)
+    out = tmp_path / "export"
+    args = parser.parse_args([str(tmp_path / "set.gesture"), "--model", str(tmp_path / "model"), "--out", str(out)])
+    assert export_cmd.run(args) == 0
+    assert {p.name for p in out.iterdir()} >= {"encoder.onnx", "recogniser.onnx", "recogniser.json", "README.md",
+                                              "prototypes.npy", "model.json"}
+    readme = (out / "README.md").read_text()
+    assert "valid" in readme and "similarity" in readme and "50 Hz" in readme
