@@ -89,12 +89,14 @@ def name_key(name: str) -> str:
 
 
 def check_colour(colour: object) -> str:
+    """A '#rrggbb' colour in lower case, or ProjectError."""
     if not isinstance(colour, str) or not _COLOUR.match(colour):
         raise ProjectError(f"A colour must look like '#1f77b4', not {colour!r}.")
     return colour.lower()
 
 
 def to_json(value: object, what: str) -> str:
+    """``value`` as strict JSON text (no NaN); ProjectError naming ``what`` if it is not plain data."""
     try:
         return json.dumps(value, allow_nan=False, sort_keys=True)
     except (TypeError, ValueError) as exc:
@@ -127,6 +129,7 @@ def check_recording(samples: object, rate_hz: object, channels, units) -> tuple[
 
 
 def check_trim(start: object, end: object, n_samples: int) -> tuple[int | None, int | None]:
+    """Validated trim marks; (None, None) means untrimmed, a missing side means the take's edge."""
     if start is None and end is None:
         return None, None
     start = 0 if start is None else int(start)
@@ -137,11 +140,13 @@ def check_trim(start: object, end: object, n_samples: int) -> tuple[int | None, 
 
 
 def to_blob(array: np.ndarray) -> bytes:
+    """The array as row-major little-endian float32 bytes."""
     # Little-endian float32 regardless of the machine, so files move between computers.
     return np.ascontiguousarray(array, dtype="<f4").tobytes()
 
 
 def from_blob(blob: bytes, n_samples: int, n_channels: int) -> np.ndarray:
+    """Inverse of :func:`to_blob`; a blob of the wrong size raises ProjectError."""
     expected = n_samples * n_channels * 4
     if len(blob) != expected:
         raise ProjectError(f"A stored recording is damaged ({len(blob)} bytes, expected {expected}).")

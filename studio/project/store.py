@@ -79,6 +79,7 @@ class Project:
 
     @property
     def path(self) -> Path:
+        """The file this project reads and writes (changes after :meth:`save_as`)."""
         return self._path
 
     def close(self) -> None:
@@ -186,6 +187,7 @@ class Project:
         return [_gesture(row) for row in rows]
 
     def gesture(self, gesture_id: int) -> Gesture:
+        """One gesture by id; ProjectError if there is none."""
         with self._lock:
             row = self._db().execute(f"SELECT {_GESTURE_COLS} FROM gestures WHERE id = ?", (gesture_id,)).fetchone()
         if row is None:
@@ -193,12 +195,14 @@ class Project:
         return _gesture(row)
 
     def gesture_by_name(self, name: str) -> Gesture | None:
+        """The gesture with this name (compared ignoring case and spacing), or None."""
         with self._lock:
             row = self._db().execute(
                 f"SELECT {_GESTURE_COLS} FROM gestures WHERE name_key = ?", (name_key(name),)).fetchone()
         return None if row is None else _gesture(row)
 
     def rename_gesture(self, gesture_id: int, name: str) -> Gesture:
+        """Rename; an empty name or one used by another gesture raises ProjectError."""
         return self.update_gesture(gesture_id, name=name)
 
     def update_gesture(self, gesture_id: int, **fields: object) -> Gesture:
@@ -303,6 +307,7 @@ class Project:
         return [_take(row) for row in rows]
 
     def take(self, take_id: int) -> Take:
+        """One take by id; ProjectError if there is none."""
         with self._lock:
             row = self._db().execute(f"SELECT {_TAKE_COLS} FROM takes WHERE id = ?", (take_id,)).fetchone()
         if row is None:
@@ -340,6 +345,7 @@ class Project:
             return self.take(row["id"])
 
     def relabel_take(self, take_id: int, gesture_id: int) -> Take:
+        """Move a take to another gesture."""
         with self.transaction():
             self.take(take_id)
             self.gesture(gesture_id)
@@ -347,12 +353,14 @@ class Project:
             return self.take(take_id)
 
     def set_trim(self, take_id: int, start: int | None, end: int | None) -> Take:
+        """Set the trim marks (sample indices, end exclusive); (None, None) removes them."""
         with self.transaction():
             start, end = check_trim(start, end, len(self.take(take_id).samples))
             self._write("UPDATE takes SET trim_start = ?, trim_end = ? WHERE id = ?", (start, end, take_id))
             return self.take(take_id)
 
     def set_quality(self, take_id: int, quality: float | None) -> Take:
+        """Store the take's consistency score (None = not computed)."""
         with self.transaction():
             self.take(take_id)
             value = None if quality is None else float(quality)
@@ -373,6 +381,7 @@ class Project:
         return self.negatives(cur.lastrowid)[0]
 
     def negatives(self, negative_id: int | None = None) -> list[Negative]:
+        """All negative recordings in order, or the one with ``negative_id`` (empty list if absent)."""
         sql = "SELECT id, samples, n_samples, n_channels, rate_hz, channels, units, device, recorded_at FROM negatives"
         with self._lock:
             if negative_id is None:
@@ -383,6 +392,7 @@ class Project:
                          r[7], r[8]) for r in rows]
 
     def delete_negative(self, negative_id: int) -> None:
+        """Delete a negative recording (no snapshot: negatives are re-recorded, not edited)."""
         self._write("DELETE FROM negatives WHERE id = ?", (negative_id,))
 
     # --- sharing -----------------------------------------------------------------------------------
@@ -408,6 +418,7 @@ class Project:
 
     # --- settings ----------------------------------------------------------------------------------
     def get_setting(self, key: str, default: object = None) -> object:
+        """The JSON value stored under ``key``, or ``default``."""
         with self._lock:
             row = self._db().execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return default if row is None else json.loads(row[0])
@@ -418,6 +429,7 @@ class Project:
                     (str(key), to_json(value, f"The setting '{key}'")))
 
     def settings(self) -> dict[str, object]:
+        """Every stored setting."""
         with self._lock:
             rows = self._db().execute("SELECT key, value FROM settings ORDER BY key").fetchall()
         return {key: json.loads(value) for key, value in rows}
