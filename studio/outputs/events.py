@@ -68,6 +68,7 @@ def is_loopback(host: str) -> bool:
 
 
 def check_port(port: object) -> int:
+    """A valid TCP/UDP port number (0 = let the system choose), or OutputError."""
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        raise OutputError(f"A port must be a whole number from 1 to 65535, not {port!r}.")
+        raise OutputError(f"A port must be a whole number from 0 to 65535, not {port!r}.")
     return port

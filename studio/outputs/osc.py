@@ -46,6 +46,7 @@ class OscOutput(Output):
         self._client = None
 
     def address_for(self, gesture: str) -> str:
+        """The OSC address an event for ``gesture`` is sent to."""
         return self.addresses.get(gesture) or self.address.replace("{name}", osc_name(gesture))
 
     def start(self) -> None:
