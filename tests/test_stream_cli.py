@@ -129,3 +129,16 @@ def test_streams_a_serial_device_through_a_pty(tmp_path: Path) -> None:
     assert len(rows) == 150 and rows[0]["acc_z"] == 1.0
     summary = _summary(result.stderr)
     assert summary["samples"] == "150" and int(summary["parse_errors"]) >= 1
+
+
+def test_jsonl_output_replays_identically(tmp_path: Path) -> None:
+    first = _stream("simulator?realtime=0&seed=4&gesture=shake", "--seconds", "2", "--jsonl")
+    take = tmp_path / "take.jsonl"
+    take.write_text(first.stdout)
+    again = _stream(f"replay://{take}?speed=0", "--seconds", "30", "--jsonl", timeout=25)
+    assert again.returncode == 0, again.stderr
+    def strip(text: str) -> list[dict]:
+        return [{k: v for k, v in json.loads(line).items() if k != "t"} for line in text.splitlines()]
+
+    assert strip(again.stdout) == strip(first.stdout) and len(again.stdout.splitlines()) == 200
+    assert float(_summary(again.stderr)["wall"]) < 10  # stopped at the end of the take, not at 30 s

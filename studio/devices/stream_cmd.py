@@ -4,7 +4,7 @@ Stdout gets one JSON object per sample (``{"t": ..., "seq": ..., "acc_x": ..., .
 progress notes and a final summary line (samples, dropped, parse errors, effective rate).
 ``--seconds`` counts stream time (sample timestamps), so a non-realtime source such as
 ``simulator?realtime=0`` yields exactly ``seconds × rate`` samples; a wall-clock limit of
-``seconds + 1`` guards against sources that stall. Exit codes: 0 ok (also after Ctrl-C),
+``seconds + 1`` guards against sources that stall; a replay stops at its end. Exit codes: 0 ok (also after Ctrl-C),
 1 no samples arrived, 2 device error.
 """
 
@@ -112,6 +112,8 @@ def _stream(source: Source, args: argparse.Namespace, tally: _Tally) -> None:
                 continue
             raise
         if chunk is None or len(chunk) == 0:
+            if getattr(source, "finished", False):  # a replay that reached its end
+                break
             continue
         if chunk.data.shape[1] != len(keys):  # a source that learnt its channels from the data
             keys = [json.dumps(c) for c in _channels(source, chunk.data.shape[1])]
