@@ -167,3 +167,22 @@ def test_second_opener_is_told_the_port_is_busy(pty):
         first.close()
     assert info.value.kind.value == "busy" and "another program" in info.value.message
     assert info.value.transient
+
+
+@pytest.mark.parametrize("fmt", ["csv", "witmotion", "frame"])
+def test_studio_stream_command_reads_every_format_from_a_pty(pty, fmt, capsys):
+    import argparse
+    import json
+
+    from studio.devices import stream_cmd
+
+    parser = argparse.ArgumentParser()
+    stream_cmd.add_arguments(parser)
+    args = parser.parse_args([f"serial://{pty.device}?format={fmt}&probe=0", "--samples", "120", "--seconds", "5",
+                              "--jsonl"])
+    writer = write_in_thread(pty, encoded_stream(fmt, 120), delay=0.4)
+    assert stream_cmd.run(args) == 0
+    writer.join(3)
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 120 and set(rows[0]) >= {"t", "acc_x", "gyro_z"}
+    assert abs(rows[5]["acc_y"]) <= 4 and abs(rows[5]["gyro_x"]) <= 2000

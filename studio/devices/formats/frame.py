@@ -19,6 +19,7 @@ garbage never hides the next real frame.
 
 from __future__ import annotations
 
+import binascii
 import struct
 
 from studio.devices.formats import ACC_ONLY, NAN, Parser, Sample
@@ -34,24 +35,10 @@ _IMU6_HEAD = struct.Struct("<BHH")
 _ACC3_HEAD = struct.Struct("<BH")
 
 
-def _crc_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-        table.append(crc & 0xFFFF)
-    return table
-
-
-_TABLE = _crc_table()
-
-
 def crc16_ccitt(data: bytes, crc: int = 0xFFFF) -> int:
-    """CRC-16/CCITT-FALSE; ``crc16_ccitt(b"123456789") == 0x29B1``."""
-    for b in data:
-        crc = ((crc << 8) & 0xFFFF) ^ _TABLE[((crc >> 8) ^ b) & 0xFF]
-    return crc
+    """CRC-16/CCITT-FALSE; ``crc16_ccitt(b"123456789") == 0x29B1``. ``binascii.crc_hqx`` is the same
+    polynomial, computed in C."""
+    return binascii.crc_hqx(data, crc)
 
 
 def encode(ftype: int, seq: int, t_us: int, payload: bytes) -> bytes:
