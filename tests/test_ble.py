@@ -344,3 +344,186 @@ def test_real_bleak_on_a_machine_without_bluez():
     with pytest.raises(DeviceError) as info:
         source.open()
     assert info.value.kind == FaultKind.NO_BLUETOOTH
+
+
+# --- a real GATT stack: bumble virtual devices on an in-process link, behind a bleak backend ------------
+
+bumble = pytest.importorskip("bumble", reason="bumble is not installed: the virtual-device tests need it")
+
+
+class BumbleClient(BaseBleakClient):
+    """A bleak backend whose peer is a bumble GATT server on a bumble LocalLink: service discovery,
+    the CCCD write that enables notifications, and the notifications themselves go through bumble's
+    real ATT/L2CAP/HCI code (MTU 23, so at most 20 bytes per notification)."""
+
+    peripherals: dict = {}
+
+    def __init__(self, address_or_ble_device, **kwargs):
+        super().__init__(address_or_ble_device, disconnected_callback=kwargs.get("disconnected_callback"),
+                         timeout=kwargs.get("timeout", 10.0))
+        self._conn = None
+        self._peer = None
+        self._server = None
+        self._server_conn = None
+        self._chars = {}
+        self._task = None
+        self._spec = None
+
+    @property
+    def name(self):
+        return self._spec.name if self._spec else self.address
+
+    @property
+    def mtu_size(self):
+        return 23
+
+    @property
+    def is_connected(self):
+        return self._conn is not None
+
+    async def connect(self, pair, **kwargs):
+        from bleak.uuids import normalize_uuid_str
+        from bumble.controller import Controller
+        from bumble.device import Device, Peer
+        from bumble.gatt import Characteristic, Service
+        from bumble.hci import Address
+        from bumble.host import Host
+        from bumble.link import LocalLink
+        from bumble.transport.common import AsyncPipeSink
+
+        spec = self.peripherals.get(self.address)
+        if spec is None:
+            raise BleakDeviceNotFoundError(self.address, f"Device with address {self.address} was not found.")
+        self._spec = spec
+        link = LocalLink()
+        addresses = ["F0:F0:F0:F0:F0:F0", "F1:F1:F1:F1:F1:F1"]
+        controllers = [Controller(f"C{i}", link=link, public_address=a) for i, a in enumerate(addresses)]
+        central, server = [Device(address=Address(a), host=Host(c, AsyncPipeSink(c)))
+                           for a, c in zip(addresses, controllers)]
+        props = Characteristic.Properties
+        for s_uuid, chars in spec.services.items():
+            objs = []
+            for c_uuid in chars:
+                char = Characteristic(c_uuid.upper(), props.NOTIFY | props.READ | props.WRITE,
+                                      Characteristic.READABLE | Characteristic.WRITEABLE, b"")
+                self._chars[c_uuid] = char
+                objs.append(char)
+            server.add_service(Service(s_uuid.upper(), objs))
+        for device in (central, server):
+            await device.power_on()
+        await server.start_advertising(advertising_interval_min=1.0)
+        accepted = asyncio.get_running_loop().create_future()
+        server.once(server.EVENT_CONNECTION, accepted.set_result)
+        self._conn = await central.connect(server.random_address)
+        self._server_conn = await accepted
+        self._conn.on(self._conn.EVENT_DISCONNECTION, self._on_disconnection)
+        self._server = server
+        self._peer = Peer(self._conn)
+        await self._peer.discover_services()
+        await self._peer.discover_characteristics()
+        collection = BleakGATTServiceCollection()
+        names = {props.READ: "read", props.WRITE: "write", props.WRITE_WITHOUT_RESPONSE: "write-without-response",
+                 props.NOTIFY: "notify", props.INDICATE: "indicate"}
+        for service in self._peer.services:
+            bs = BleakGATTService(service, service.handle, normalize_uuid_str(service.uuid.to_hex_str("-")))
+            collection.add_service(bs)
+            for c in service.characteristics:
+                collection.add_characteristic(BleakGATTCharacteristic(
+                    c, c.handle, normalize_uuid_str(c.uuid.to_hex_str("-")),
+                    [n for flag, n in names.items() if c.properties & flag], lambda: 20, bs))
+        self.services = collection
+
+    def _on_disconnection(self, *_):
+        self._conn = None
+        if self._disconnected_callback:
+            self._disconnected_callback()
+
+    async def disconnect(self):
+        if self._task:
+            self._task.cancel()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.disconnect()
+
+    async def pair(self, *args, **kwargs):
+        pass
+
+    async def unpair(self):
+        pass
+
+    async def read_gatt_char(self, characteristic, **kwargs):
+        return bytearray(await characteristic.obj.read_value())
+
+    async def read_gatt_descriptor(self, descriptor, **kwargs):
+        return bytearray()
+
+    async def write_gatt_char(self, characteristic, data, response):
+        await characteristic.obj.write_value(bytes(data), with_response=response)
+        self._spec.writes.append((characteristic.uuid, bytes(self._chars[characteristic.uuid].value)))
+
+    async def write_gatt_descriptor(self, descriptor, data):
+        pass
+
+    async def start_notify(self, characteristic, callback, **kwargs):
+        await self._peer.subscribe(characteristic.obj, lambda value: callback(bytearray(value)))
+        server_char = self._chars[characteristic.uuid]
+
+        async def serve():
+            for payload in self._spec.notifications:
+                await self._server.notify_subscribers(server_char, payload)
+                await asyncio.sleep(self._spec.interval)
+            if self._spec.drop_after and self._conn is not None:
+                # the peripheral walks out of range: the link drops from its side
+                await self._server_conn.disconnect()
+
+        self._task = asyncio.get_running_loop().create_task(serve())
+
+    async def stop_notify(self, characteristic):
+        await self._peer.unsubscribe(characteristic.obj)
+
+
+@pytest.fixture
+def bumble_registry():
+    BumbleClient.peripherals = FakeClient.peripherals
+    yield BumbleClient.peripherals
+
+
+@pytest.mark.parametrize("profile", ["microbit", "thingy52", "witmotion", "nus", "nus-frame"])
+def test_profiles_over_a_real_gatt_stack(bumble_registry, profile):
+    peripheral = add("BB:00:00:00:00:01", profile, n=30, interval=0.002)
+    source = BleSource("BB:00:00:00:00:01", bp.BUILTIN[profile], backend=BumbleClient)
+    source.open()
+    try:
+        chunks = read_all(source, 30)
+    finally:
+        source.close()
+    data = np.concatenate([c.data for c in chunks])
+    assert data.shape == (30, 6) and source.stats.parse_errors == 0
+    np.testing.assert_allclose(data[:, 0], np.arange(30) / 100, atol=2e-3)
+    if profile == "microbit":
+        assert peripheral.writes == [(bp.MICROBIT_ACC_PERIOD, struct.pack("<H", 20))]
+
+
+def test_gatt_link_drop_and_reconnect(bumble_registry):
+    peripheral = add("BB:00:00:00:00:02", "nus-frame", n=10, interval=0.002, drop_after=True)
+    received, states = [], []
+    resumed = threading.Event()
+
+    def on_status(state, message):
+        states.append(state)
+        if state == State.STREAMING and State.RECONNECTING in states:
+            resumed.set()
+
+    source = BleSource("BB:00:00:00:00:02", bp.BUILTIN["nus-frame"], backend=BumbleClient)
+    runner = StreamRunner(source, on_chunk=lambda c: received.extend(c.seq.tolist()), on_status=on_status,
+                          backoff=(0.05,))
+    runner.start()
+    try:
+        assert resumed.wait(10)
+        peripheral.drop_after = False
+        deadline = time.monotonic() + 5
+        while len(received) < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        runner.stop()
+    assert received[:10] == list(range(10)) and received[10:20] == list(range(10))
