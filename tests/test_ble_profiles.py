@@ -93,9 +93,21 @@ def test_store_file_is_plain_json(tmp_path):
 
 
 def test_default_store_lives_under_the_user_config_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("UNIMOTION_CONFIG_DIR", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     if bp.sys.platform.startswith("linux"):
         assert ProfileStore().path == tmp_path / "unimotion-studio" / "ble_profiles.json"
+    monkeypatch.setenv("UNIMOTION_CONFIG_DIR", str(tmp_path / "portable"))
+    assert ProfileStore().path == tmp_path / "portable" / "ble_profiles.json"
+
+
+def test_ble_uri_with_a_saved_generic_profile(monkeypatch, tmp_path):
+    from studio.devices import open_source
+
+    monkeypatch.setenv("UNIMOTION_CONFIG_DIR", str(tmp_path))
+    ProfileStore().save(imu_profile())
+    source = open_source("ble://AA:BB:CC:DD:EE:FF?profile=generic:Wristband")
+    assert source.profile.key == "generic:Wristband" and source.profile.notify.startswith("00002a37-")
 
 
 def test_unknown_profile_key():

@@ -112,3 +112,9 @@ def test_every_fault_example_has_a_message_and_a_fix():
         assert fault.message.endswith(".") and fault.fix
         kinds.add(fault.kind)
     assert len(kinds) == len(faults.examples())
+
+
+def test_witmotion_defaults_to_its_factory_baud_rate():
+    assert open_source("serial:///dev/ttyUSB0?format=witmotion").baud == 9600
+    assert open_source("serial:///dev/ttyUSB0?format=witmotion&baud=115200").baud == 115200
+    assert open_source("serial:///dev/ttyUSB0").baud == 115200

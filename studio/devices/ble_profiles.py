@@ -216,7 +216,10 @@ class GenericProfile:
 
 
 def user_config_dir() -> Path:
-    """The per-user configuration folder of the studio (XDG on Linux, AppData on Windows)."""
+    """The per-user configuration folder of the studio (XDG on Linux, AppData on Windows);
+    ``UNIMOTION_CONFIG_DIR`` overrides it (tests, portable installs)."""
+    if os.environ.get("UNIMOTION_CONFIG_DIR"):
+        return Path(os.environ["UNIMOTION_CONFIG_DIR"])
     if sys.platform.startswith("win"):
         base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
     elif sys.platform == "darwin":

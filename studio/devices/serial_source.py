@@ -1,6 +1,7 @@
 """Serial IMU source (pyserial): ``serial:///dev/ttyACM0?format=csv|witmotion|frame|auto&baud=115200``.
 
-Other URI parameters: ``rate`` (nominal Hz if known; otherwise estimated), ``acc_unit``/``gyro_unit``/
+``baud`` defaults to 115200 (9600 for ``format=witmotion``, the modules' factory setting). Other URI
+parameters: ``rate`` (nominal Hz if known; otherwise estimated), ``acc_unit``/``gyro_unit``/
 ``time_unit`` (CSV only, see :class:`~studio.devices.formats.csv_lines.CsvLineParser`), ``probe``
 (seconds :meth:`SerialSource.open` listens to detect the format and estimate the rate; samples seen
 while probing are kept, not dropped).
@@ -91,8 +92,10 @@ class SerialSource(Source):
         if "://" not in self.port and not os.path.exists(self.port):
             raise faults.missing(self.port, self._ports(), transient=self._was_open)
         try:
-            self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.05,
-                                              exclusive=True, do_not_open=False)
+            # exclusive: a second program opening the port gets a clear "busy" instead of stolen bytes
+            # (POSIX flock; Windows ports are exclusive anyway).
+            extra = {"exclusive": True} if os.name == "posix" else {}
+            self._ser = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0.05, **extra)
         except (OSError, serial.SerialException, ValueError) as exc:
             raise faults.from_serial_error(exc, self.port, was_open=self._was_open,
                                            available=self._ports()) from exc
@@ -184,7 +187,8 @@ def from_uri(uri) -> SerialSource:
     if not uri.target:
         raise faults.bad_config("No serial port given.", "Use e.g. serial:///dev/ttyACM0?format=csv.")
     try:
-        baud = int(params.pop("baud", 115200))
+        # WitMotion modules ship at 9600 baud; everything else we know defaults to 115200.
+        baud = int(params.pop("baud", 9600 if params.get("format") == "witmotion" else 115200))
         rate = float(params.pop("rate", 0.0))
         probe = float(params.pop("probe", 0.3))
     except ValueError as exc:
