@@ -82,7 +82,8 @@ def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
         qtbot.waitUntil(lambda: recorder.state == "idle", timeout=30000)
         takes = project.takes(g.id)
         assert len(takes) == 3, (recorder.big_label.text(), recorder.info_label.text())
-        assert all(t.trim_start is not None and t.trim_end - t.trim_start > 20 for t in takes)
+        trims = [(t.trim_start, t.trim_end, len(t.samples)) for t in takes]
+        assert all(t.trim_start is not None and t.trim_end - t.trim_start > 20 for t in takes), trims
     for name in GESTURES:
         info = service.recogniser.class_info(name)
         assert info["n_takes"] == 3 and not info["from_text_only"]
@@ -143,3 +144,38 @@ def test_device_drop_during_take_is_reported(studio, qtbot):
     qtbot.waitUntil(lambda: recorder.state in ("review", "idle"), timeout=5000)
     text = recorder.info_label.text()
     assert "dropped out" in text and ("kept" in text or "discarded" in text)
+
+
+def _two_gestures_with_takes(window):
+    import numpy as np
+
+    from studio.signals.stream import CANONICAL_CHANNELS, CANONICAL_UNITS
+    from studio.synth import render_gesture
+
+    units = tuple(CANONICAL_UNITS[c] for c in CANONICAL_CHANNELS)
+    for name, sim in (("circle", "circle_cw"), ("swipe", "swipe_left")):
+        assert window.library.add_gesture(name, f"{sim.replace('_', ' ')} in the air")
+        gid = window.project.project.gesture_by_name(name).id
+        for k in range(2):
+            x = render_gesture(sim, np.random.default_rng(k))
+            window.project.project.add_take(gid, x, 100.0, CANONICAL_CHANNELS, units)
+    window.project.notify(gestures=True, takes_of=-1)
+
+
+def test_refine_runs_in_background_and_can_be_cancelled(studio, qtbot):
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    window, view = studio, studio.live_view
+    _two_gestures_with_takes(window)
+    job = view.start_refine(epochs=5)
+    assert view.cancel_button.isEnabled() and not view.refine_button.isEnabled()
+    with qtbot.waitSignal(job.done, timeout=60000):
+        pass
+    assert "Refined on your takes" in view.state_label.text()
+    assert view.refine_button.isEnabled() and not view.progress.isVisible()
+
+    job = view.start_refine(epochs=10**6)
+    view.cancel_button.click()
+    with qtbot.waitSignal(job.done, timeout=60000):
+        pass
+    assert "cancelled" in view.state_label.text()

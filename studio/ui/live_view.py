@@ -61,7 +61,7 @@ class LiveView(QWidget):
         self.calibration_label.setWordWrap(True)
         self.refine_button = QPushButton("Refine")
         self.refine_button.setToolTip("Fine-tune the recogniser on your takes in the background")
-        self.refine_button.clicked.connect(self.start_refine)
+        self.refine_button.clicked.connect(lambda: self.start_refine())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar(minimum=0, maximum=100)
@@ -225,11 +225,12 @@ class LiveView(QWidget):
             f"trigger(s), about {result['per_10_min']:.1f} per 10 minutes at this sensitivity.")
         self.service.sync()
 
-    def start_refine(self) -> Job | None:
+    def start_refine(self, epochs: int = 60) -> Job | None:
+        """Refine the recogniser on the takes in the background; Cancel stops it."""
         if not self.service.ready:
             return None
         self._set_busy(True, "Refining…")
-        self._job = self.service.refine()
+        self._job = self.service.refine(epochs)
         self._job.progress.connect(lambda f: self.progress.setValue(int(100 * f)))
         self._job.failed.connect(lambda msg: self.state_label.setText(f"Refine failed: {msg}"))
         self._job.done.connect(lambda: self._set_busy(False))
