@@ -49,17 +49,20 @@ class Parser:
 
 
 class RateEstimator:
-    """Sample rate from timestamps: median interval over the last ``window`` samples.
+    """Sample rate over the last ``window`` stamps.
 
-    The median ignores the odd late burst (USB delivers in blocks) that a mean would not.
+    ``median=True`` (device timestamps, regular by construction): one over the median interval, which
+    ignores the odd glitch. ``median=False`` (arrival times): samples per second over the window's
+    span, because USB and BLE deliver in bursts whose intervals say nothing about the sample rate.
     """
 
-    def __init__(self, window: int = 200) -> None:
+    def __init__(self, window: int = 200, median: bool = True) -> None:
+        self.median = median
         self._times: deque[float] = deque(maxlen=window)
         self._count: deque[int] = deque(maxlen=window)
 
     def add(self, t: float, n: int = 1) -> None:
-        """Record that ``n`` samples were complete at time ``t`` (device or arrival clock)."""
+        """Record that ``n`` samples were complete at time ``t``."""
         self._times.append(t)
         self._count.append(n)
 
@@ -69,14 +72,11 @@ class RateEstimator:
         if len(self._times) < 2:
             return 0.0
         times = list(self._times)
-        counts = list(self._count)
-        if all(c == 1 for c in counts):
+        if self.median:
             gaps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
-            if not gaps:
-                return 0.0
-            return 1.0 / gaps[len(gaps) // 2]
+            return 1.0 / gaps[len(gaps) // 2] if gaps else 0.0
         span = times[-1] - times[0]
-        return (sum(counts) - counts[0]) / span if span > 0 else 0.0
+        return (sum(self._count) - self._count[0]) / span if span > 0 else 0.0
 
 
 class Timestamper:
@@ -89,13 +89,15 @@ class Timestamper:
 
     def __init__(self, nominal_rate: float = 0.0) -> None:
         self.nominal_rate = nominal_rate
-        self.rate = RateEstimator()
+        self.device_rate = RateEstimator(median=True)
+        self.arrival_rate = RateEstimator(median=False)
         self._offset: float | None = None
         self._last = -math.inf
 
     @property
     def rate_hz(self) -> float:
-        return self.nominal_rate or round(self.rate.rate_hz, 1)
+        """Nominal rate if known, else from device timestamps, else from arrivals (0 = not yet)."""
+        return self.nominal_rate or round(self.device_rate.rate_hz or self.arrival_rate.rate_hz, 1)
 
     def reset(self) -> None:
         self._offset, self._last = None, -math.inf
@@ -109,10 +111,10 @@ class Timestamper:
                 self._offset = now - dev[-1]
             times = [d + self._offset for d in dev]
             for d in dev:
-                self.rate.add(d)
+                self.device_rate.add(d)
         else:
-            self.rate.add(now, n)
-            rate = self.rate.rate_hz or self.nominal_rate
+            self.arrival_rate.add(now, n)
+            rate = self.nominal_rate or self.arrival_rate.rate_hz
             times = [now - (n - 1 - i) / rate for i in range(n)] if rate > 0 else [now] * n
         floor = self._last if math.isfinite(self._last) else times[0] - 1e-6
         out = []
