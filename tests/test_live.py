@@ -184,3 +184,17 @@ def test_recognises_performed_gestures(sim, calibrated_recogniser):
     correct = sum(any(e.gesture == name and e.t_start < end and e.t_end > start for e in events)
                   for name, start, end in _performances(sim))
     assert correct >= 4
+
+
+def test_live_energy_equals_the_offline_energy(sim):
+    from studio.recognition.live import _interior_energy
+    from studio.signals.nucleus import motion_energy
+
+    sim.perform("shake")
+    x = np.concatenate([sim.read().data for _ in range(120)])
+    offline = motion_energy(x, RATE)
+    fast = _interior_energy(x, RATE, 20, len(x) - 20)
+    assert offline.max() > 1.0  # the gesture is in there
+    np.testing.assert_allclose(fast, offline[20:len(x) - 20], rtol=0, atol=1e-9)
+    x[50, 4] = np.nan
+    assert _interior_energy(x, RATE, 20, len(x) - 20) is None  # NaNs go through the general function
