@@ -527,3 +527,15 @@ def test_gatt_link_drop_and_reconnect(bumble_registry):
     finally:
         runner.stop()
     assert received[:10] == list(range(10)) and received[10:20] == list(range(10))
+
+
+def test_inspect_gatt_lists_characteristics_for_the_generic_editor():
+    from studio.devices.ble import inspect_gatt
+
+    add("AA:00:00:00:00:0A", "thingy52", n=1)
+    chars = inspect_gatt("AA:00:00:00:00:0A", backend=FakeClient)
+    assert {c.uuid for c in chars} == {bp.THINGY_RAW, bp.MICROBIT_ACC_PERIOD}
+    assert all("notify" in c.properties and c.service == bp.THINGY_MOTION_SERVICE for c in chars)
+    with pytest.raises(DeviceError) as info:
+        inspect_gatt("AA:00:00:00:00:0B", backend=FakeClient)
+    assert info.value.kind == FaultKind.BLE_NOT_FOUND

@@ -132,3 +132,12 @@ def test_builtin_payload_parsers_never_raise_and_count_bad_sizes(data):
     micro = bp.BUILTIN["microbit"].make_parser()
     out = micro.feed(data)
     assert (len(out) == len(data) // 6) if data and len(data) % 6 == 0 else (micro.errors == 1 and not out)
+
+
+def test_preview_decodes_a_captured_payload_for_the_editor():
+    rows, errors = imu_profile().preview(struct.pack("<6hI", 4096, 0, 0, 0, 0, 100, 0))
+    assert errors == 0 and rows[0]["acc_x"] == pytest.approx(1.0) and rows[0]["gyro_z"] == pytest.approx(57.29578)
+    rows, errors = imu_profile().preview(b"\x01\x02\x03")
+    assert rows == [] and errors == 1
+    csv = GenericProfile("Text", bp.NUS_SERVICE, bp.NUS_TX, kind="csv")
+    assert csv.preview(b"0.1,0.2,0.9")[0] == [pytest.approx({"acc_x": 0.1, "acc_y": 0.2, "acc_z": 0.9})]

@@ -257,6 +257,39 @@ def start_scan(on_done: Callable[[list[BleDeviceInfo] | faults.DeviceFault], Non
     return thread
 
 
+@dataclass(frozen=True)
+class GattCharacteristic:
+    """One characteristic of a connected device, for the generic-profile editor."""
+
+    service: str
+    uuid: str
+    properties: tuple[str, ...]
+    description: str = ""
+
+
+async def _inspect(address: str, timeout: float, backend: type | None) -> list[GattCharacteristic]:
+    from bleak import BleakClient
+
+    async with BleakClient(address, timeout=timeout, backend=backend) as client:
+        return [GattCharacteristic(s.uuid, c.uuid, tuple(c.properties), c.description)
+                for s in client.services for c in s.characteristics]
+
+
+def inspect_gatt(address: str, timeout: float = 15.0, backend: type | None = None) -> list[GattCharacteristic]:
+    """Connect briefly and list every characteristic (blocking; call from a worker thread).
+
+    The generic-profile editor offers the ones with ``notify`` in ``properties``. Raises
+    :class:`~studio.devices.faults.DeviceFault` like :meth:`BleSource.open`.
+    """
+    loop = LoopThread("ble-inspect")
+    try:
+        return loop.call(_inspect(address, timeout, backend), timeout + 5.0)
+    except BaseException as exc:  # noqa: BLE001
+        raise faults.from_ble_error(exc, address) from exc
+    finally:
+        loop.stop()
+
+
 def from_uri(uri, store: ProfileStore | None = None) -> BleSource:
     """Factory for ``ble://ADDRESS?profile=KEY&rate=HZ&timeout=S``."""
     if not uri.target:

@@ -200,6 +200,14 @@ class GenericProfile:
         return BleProfile(f"generic:{spec.name}", spec.name, spec.service, spec.characteristic, make,
                           has_gyro, rate_hz=spec.rate_hz)
 
+    def preview(self, payload: bytes) -> tuple[list[dict[str, float]], int]:
+        """Decode one captured notification as the editor's live preview: (samples as
+        {channel: canonical value} for the channels this profile feeds, records it could not parse)."""
+        parser = self.to_profile().make_parser()
+        samples = parser.feed(bytes(payload) + (b"\n" if self.kind == "csv" else b""))
+        rows = [{c: v for c, v in zip(CANONICAL_CHANNELS, s.values) if c in parser.channels} for s in samples]
+        return rows, parser.errors
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("extra")
