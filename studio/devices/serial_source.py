@@ -90,7 +90,8 @@ class SerialSource(Source):
         if self._ser is not None:
             return
         if "://" not in self.port and not os.path.exists(self.port):
-            raise faults.missing(self.port, self._ports(), transient=self._was_open)
+            # After streaming, a vanished port is an unplugged cable (retry); before, a wrong name.
+            raise faults.unplugged(self.port) if self._was_open else faults.missing(self.port, self._ports())
         try:
             # exclusive: a second program opening the port gets a clear "busy" instead of stolen bytes
             # (POSIX flock; Windows ports are exclusive anyway).
