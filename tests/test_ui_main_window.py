@@ -206,3 +206,20 @@ def test_cli_screenshot_and_quit(tmp_path):
     image = QImage(str(png))
     assert not image.isNull() and image.width() > 600
     assert (tmp_path / "cfg" / "studio.ini").read_text().count("last_device=simulator") == 1
+
+
+def test_preferences_dialog_is_built_from_the_settings(window, qtbot):
+    from studio.ui.preferences import PreferencesDialog
+
+    dialog = PreferencesDialog(window.settings, window)
+    qtbot.addWidget(dialog)
+    assert "last_device" not in dialog.editors
+    assert dialog.editors["time_window_s"].maximum() == 60.0
+    assert dialog.editors["time_window_s"].toolTip() == "Seconds of signal shown in the live plot."
+    dialog.editors["time_window_s"].setValue(5)
+    dialog.editors["beep"].setChecked(False)
+    dialog.editors["sensitivity"].setValue(0.8)
+    window.apply_settings(dialog.result_settings())
+    assert window.plot.time_window_s == 5.0 and not window.recorder.beep_check.isChecked()
+    assert window.live_view.sensitivity.value() == 80 and window.recognition.sensitivity == 0.8
+    assert SettingsStore(window.store.directory).load().time_window_s == 5.0

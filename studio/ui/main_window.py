@@ -8,17 +8,19 @@ and the status bar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
-
-from collections.abc import Callable
 
 from studio.ui.device_controller import DeviceController
 from studio.ui.device_panel import DevicePanel
 from studio.ui.library_panel import LibraryPanel
 from studio.ui.live_plot import LivePlot
 from studio.ui.live_view import LiveView
+from studio.ui.preferences import PreferencesDialog
 from studio.ui.project_menu import ProjectMenu
 from studio.ui.project_model import ProjectModel
 from studio.ui.quality_panel import QualityPanel
@@ -129,6 +131,11 @@ class MainWindow(QMainWindow):
         redo_action.setShortcut(QKeySequence.StandardKey.Redo)
         edit_menu.addAction(undo_action)
         edit_menu.addAction(redo_action)
+        edit_menu.addSeparator()
+        preferences = QAction("&Preferences…", self)
+        preferences.setShortcut(QKeySequence.StandardKey.Preferences)
+        preferences.triggered.connect(self.edit_preferences)
+        edit_menu.addAction(preferences)
 
         device_menu = self.menuBar().addMenu("&Device")
         for text, slot, key in (
@@ -171,6 +178,26 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         QMessageBox.about(self, "UniMotion Gesture Studio",
                           "Stream an IMU, describe a gesture in words, record a few takes and recognise it live.")
+
+    # -- preferences ---------------------------------------------------------------------------
+    def edit_preferences(self) -> None:
+        dialog = PreferencesDialog(self.settings, self)
+        if dialog.exec():
+            self.apply_settings(dialog.result_settings())
+
+    def apply_settings(self, new: AppSettings) -> None:
+        """Take over edited preferences (the panels share this settings object)."""
+        for f in fields(new):
+            setattr(self.settings, f.name, getattr(new, f.name))
+        s = self.settings
+        self.plot.set_time_window(s.time_window_s)
+        self.fast_timer.setInterval(max(5, int(1000 / s.plot_fps)))
+        self.live_view.sensitivity.setValue(int(round(s.sensitivity * 100)))
+        self.recorder.countdown_spin.setValue(s.countdown_s)
+        self.recorder.length_spin.setValue(s.take_seconds)
+        self.recorder.mode_combo.setCurrentIndex(0 if s.stop_on_rest else 1)
+        self.recorder.beep_check.setChecked(s.beep)
+        self.store.save(s)
 
     # -- project and model ---------------------------------------------------------------------
     def open_project_at_start(self, path: str | None) -> bool:

@@ -61,6 +61,7 @@ class RecognitionService(QObject):
         project.gestures_changed.connect(self.sync)
         project.takes_changed.connect(lambda _gid: self.sync())
         project.project_changed.connect(self.sync)
+        project.project_changed.connect(self.calibrate_from_project)
         controller.buffer_changed.connect(self._attach)
 
     # -- model ---------------------------------------------------------------------------------
@@ -97,6 +98,7 @@ class RecognitionService(QObject):
         self._signatures.clear()
         self.sync()
         self._attach()
+        self.calibrate_from_project()
 
     def _set_state(self, text: str) -> None:
         self.state = text
@@ -184,6 +186,31 @@ class RecognitionService(QObject):
                 signal.emit(item)
 
     # -- refine and calibrate ------------------------------------------------------------------
+    def calibrate_from_project(self) -> Job | None:
+        """Calibrate rejection on the project's stored "not a gesture" recordings, if it has any
+        (otherwise the recogniser keeps its generated idle-motion calibration)."""
+        project, recogniser, model = self.project.project, self.recogniser, self.model
+        if project is None or recogniser is None:
+            return None
+        negatives = project.negatives()
+        if not negatives:
+            return None
+        window_s = getattr(model, "window_s", 2.56)
+
+        def work(progress, should_stop):  # noqa: ANN001, ANN202
+            for rate in {n.rate_hz for n in negatives}:
+                window = int(round(window_s * rate))
+                step = max(1, window // 2)
+                windows = [n.samples[i:i + window] for n in negatives if n.rate_hz == rate
+                           for i in range(0, max(1, len(n.samples) - window + 1), step)]
+                recogniser.calibrate(windows, rate, tuple(negatives[0].channels))
+            return len(negatives)
+
+        job = Job(work, self)
+        job.finished.connect(lambda n: self._set_state(
+            f"{self.state} Rejection calibrated on {n} recording(s) of your ordinary movement."))
+        return job.start()
+
     def refine(self, epochs: int = 60) -> Job:
         """Fine-tune the recogniser's small head on the takes in the background (cancellable)."""
         recogniser = self.recogniser
