@@ -330,7 +330,9 @@ def test_queue_overflow_drops_oldest_and_counts(monkeypatch):
     add("AA:00:00:00:00:08", "thingy52", n=30, interval=0.0)
     source = BleSource("AA:00:00:00:00:08", bp.BUILTIN["thingy52"], backend=FakeClient)
     source.open()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 5
+    while source.stats.dropped < 20 and time.monotonic() < deadline:  # all 30 delivered, none read yet
+        time.sleep(0.01)
     chunk = source.read(0.1)
     source.close()
     assert len(chunk) == 10 and source.stats.dropped == 20
