@@ -167,7 +167,8 @@ def add(address, profile, n=40, **kw):
     p = bp.BUILTIN[profile]
     names = {"microbit": "BBC micro:bit [zogav]", "thingy52": "Thingy", "witmotion": "WT901BLE68",
              "nus": "Puck.js 1a2b", "nus-frame": "UniMotion-ESP32"}
-    FakeClient.peripherals[address] = Peripheral(names[profile], {p.service: [p.notify, bp.MICROBIT_ACC_PERIOD]},
+    extra = [uuid for uuid, _ in p.setup]
+    FakeClient.peripherals[address] = Peripheral(names[profile], {p.service: [p.notify, *dict.fromkeys(extra)]},
                                                  captured(profile, n), **kw)
     return FakeClient.peripherals[address]
 
@@ -225,6 +226,14 @@ def test_microbit_period_is_written_after_connecting():
     source.close()
     assert peripheral.writes == [(bp.MICROBIT_ACC_PERIOD, struct.pack("<H", 20))]
     assert source.info.rate_hz == 50.0
+
+
+def test_witmotion_rate_is_raised_to_50_hz_after_connecting():
+    peripheral = add("AA:00:00:00:00:0C", "witmotion", n=2)
+    source = BleSource("AA:00:00:00:00:0C", bp.BUILTIN["witmotion"], backend=FakeClient)
+    source.open()
+    source.close()
+    assert [data for _, data in peripheral.writes] == [b"\xff\xaa\x69\x88\xb5", b"\xff\xaa\x03\x08\x00"]
 
 
 def test_auto_profile_is_recognised_from_services_and_name():
@@ -536,7 +545,7 @@ def test_inspect_gatt_lists_characteristics_for_the_generic_editor():
 
     add("AA:00:00:00:00:0A", "thingy52", n=1)
     chars = inspect_gatt("AA:00:00:00:00:0A", backend=FakeClient)
-    assert {c.uuid for c in chars} == {bp.THINGY_RAW, bp.MICROBIT_ACC_PERIOD}
+    assert {c.uuid for c in chars} == {bp.THINGY_RAW}
     assert all("notify" in c.properties and c.service == bp.THINGY_MOTION_SERVICE for c in chars)
     with pytest.raises(DeviceError) as info:
         inspect_gatt("AA:00:00:00:00:0B", backend=FakeClient)

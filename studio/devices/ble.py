@@ -135,8 +135,9 @@ class BleSource(Source):
         if char is None:
             raise faults.wrong_profile(self.address, self.profile.key, offered)
         for uuid, data in self.profile.setup:
-            if client.services.get_characteristic(uuid) is not None:
-                await client.write_gatt_char(uuid, data, response=True)
+            target = client.services.get_characteristic(uuid)
+            if target is not None:  # optional: a device without it streams at its own settings
+                await client.write_gatt_char(target, data, response="write" in target.properties)
         self._parser = self.profile.make_parser()
         await client.start_notify(char, self._on_notify)
 

@@ -35,6 +35,10 @@ THINGY_MOTION_SERVICE = "ef680400-9b35-4933-9b10-52ffa9740042"
 THINGY_RAW = "ef680406-9b35-4933-9b10-52ffa9740042"
 WITMOTION_SERVICE = "0000ffe5-0000-1000-8000-00805f9a34fb"
 WITMOTION_NOTIFY = "0000ffe4-0000-1000-8000-00805f9a34fb"
+WITMOTION_WRITE = "0000ffe9-0000-1000-8000-00805f9a34fb"
+# Unlock the configuration, then output rate 0x08 = 50 Hz (factory setting is 10 Hz, too slow for
+# gestures). Not saved: the sensor returns to its own setting after a power cycle.
+WITMOTION_SETUP = ((WITMOTION_WRITE, b"\xff\xaa\x69\x88\xb5"), (WITMOTION_WRITE, b"\xff\xaa\x03\x08\x00"))
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -110,7 +114,7 @@ BUILTIN: dict[str, BleProfile] = {p.key: p for p in (
                                     + (Field(), Field(), Field())),
                names=("Thingy",)),
     BleProfile("witmotion", "WitMotion WT901BLE", WITMOTION_SERVICE, WITMOTION_NOTIFY, WitMotionBleParser,
-               names=("WT901", "WT9011")),
+               names=("WT901", "WT9011"), setup=WITMOTION_SETUP),
     BleProfile("nus", "Nordic UART, CSV text lines", NUS_SERVICE, NUS_TX, CsvLineParser, has_gyro=None),
     BleProfile("nus-frame", "Nordic UART, UniMotion frames (our firmware)", NUS_SERVICE, NUS_TX, FrameParser,
                has_gyro=None, names=("UniMotion",)),
