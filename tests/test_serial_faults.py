@@ -118,3 +118,19 @@ def test_witmotion_defaults_to_its_factory_baud_rate():
     assert open_source("serial:///dev/ttyUSB0?format=witmotion").baud == 9600
     assert open_source("serial:///dev/ttyUSB0?format=witmotion&baud=115200").baud == 115200
     assert open_source("serial:///dev/ttyUSB0").baud == 115200
+
+
+def test_unknown_options_and_units_are_config_errors():
+    with pytest.raises(DeviceError, match="acc_units") as info:
+        open_source("serial:///dev/ttyUSB0?format=csv&acc_units=g")
+    assert info.value.kind == FaultKind.BAD_CONFIG
+    source = open_source("serial://loop://?format=csv&acc_unit=furlongs&probe=0")
+    with pytest.raises(DeviceError, match="Bad unit") as info:
+        source.open()
+    assert "m/s^2" in info.value.fix
+    good = open_source("serial://loop://?format=csv&acc_unit=m/s^2&probe=0")
+    good.open()
+    good._ser.write(b"ax,ay,az\n0,0,9.80665\n")
+    chunk = good.read(0.5)
+    good.close()
+    assert chunk.data[0, 2] == pytest.approx(1.0)

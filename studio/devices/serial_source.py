@@ -89,6 +89,7 @@ class SerialSource(Source):
 
         if self._ser is not None:
             return
+        parser = None if self.fmt == "auto" else self._make_parser(self.fmt)
         if "://" not in self.port and not os.path.exists(self.port):
             # After streaming, a vanished port is an unplugged cable (retry); before, a wrong name.
             raise faults.unplugged(self.port) if self._was_open else faults.missing(self.port, self._ports())
@@ -103,14 +104,22 @@ class SerialSource(Source):
         self._was_open = True
         self._raw, self._pending = b"", []
         self._clock.reset()
-        if self.fmt != "auto":
-            opts = {k: v for k, v in self.options.items() if k in _CSV_OPTIONS} if self.fmt == "csv" else {}
-            self._parser = make_parser(self.fmt, **opts)
-        else:
-            self._parser = None
+        self._parser = parser
         deadline = time.monotonic() + self.probe_s
-        while time.monotonic() < deadline and len(self._pending) < 50:
-            self._pending.extend(self._pull(min(0.05, max(0.0, deadline - time.monotonic()))))
+        try:
+            while time.monotonic() < deadline and len(self._pending) < 50:
+                self._pending.extend(self._pull(min(0.05, max(0.0, deadline - time.monotonic()))))
+        except faults.DeviceFault:
+            self.close()
+            raise
+
+    def _make_parser(self, fmt: str) -> Parser:
+        opts = {k: v for k, v in self.options.items() if k in _CSV_OPTIONS} if fmt == "csv" else {}
+        try:
+            return make_parser(fmt, **opts)
+        except (KeyError, ValueError) as exc:
+            raise faults.bad_config(f"Bad unit in {self.uri}: {exc}.",
+                                    "Units: g, mg, m/s^2 (acc); deg/s, rad/s (gyro); s, ms, us (time).") from None
 
     def _ports(self) -> list[str]:
         try:
@@ -124,7 +133,8 @@ class SerialSource(Source):
 
         ser = self._ser
         try:
-            ser.timeout = timeout
+            if ser.timeout != timeout:  # setting it reconfigures the port (tcsetattr): only on change
+                ser.timeout = timeout
             data = ser.read(max(1, ser.in_waiting))
             if data and ser.in_waiting:
                 data += ser.read(ser.in_waiting)
@@ -143,8 +153,7 @@ class SerialSource(Source):
                         f"The data on {self.port} is not in a format the studio knows.",
                         f"Check the baud rate (now {self.baud}) or pick the format (csv, witmotion, frame).")
                 return []
-            opts = {k: v for k, v in self.options.items() if k in _CSV_OPTIONS} if fmt == "csv" else {}
-            self._parser = make_parser(fmt, **opts)
+            self._parser = self._make_parser(fmt)
             self._detected = fmt
             data, self._raw = self._raw, b""
         return self._parser.feed(data)
@@ -194,4 +203,9 @@ def from_uri(uri) -> SerialSource:
         probe = float(params.pop("probe", 0.3))
     except ValueError as exc:
         raise faults.bad_config(f"Bad number in {uri.text!r}: {exc}.") from exc
-    return SerialSource(uri.target, params.pop("format", "auto"), baud, rate, probe, params)
+    fmt = params.pop("format", "auto")
+    unknown = set(params) - set(_CSV_OPTIONS)
+    if unknown:
+        raise faults.bad_config(f"Unknown serial option(s) {', '.join(sorted(unknown))} in {uri.text!r}.",
+                                "Known: format, baud, rate, probe, " + ", ".join(_CSV_OPTIONS) + ".")
+    return SerialSource(uri.target, fmt, baud, rate, probe, params)
