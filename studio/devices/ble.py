@@ -142,7 +142,10 @@ class BleSource(Source):
         await client.start_notify(char, self._on_notify)
 
     def _on_notify(self, _char: object, data: bytearray) -> None:
-        samples = self._parser.feed(bytes(data))
+        parser = self._parser
+        if parser is None:  # a notification that raced with close()
+            return
+        samples = parser.feed(bytes(data))
         if not samples:
             return
         with self._cond:
