@@ -100,6 +100,7 @@ def test_random_bytes_never_raise(data):
     assert parser.pending <= len(data) * 2
 
 
+@settings(max_examples=100, deadline=None)
 @given(frames, st.integers(1, 20))
 def test_truncated_frame_then_valid_frame_counts_one_error(f, cut):
     data = f[3]
