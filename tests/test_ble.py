@@ -156,6 +156,8 @@ def captured(profile: str, n: int) -> list[bytes]:
     if profile == "nus":
         text = "".join(f"{i / 100:.2f},0.00,1.00,0.5,-0.5,0.0\r\n" for i in range(n))
         return chop(("ax,ay,az,gx,gy,gz\r\n" + text).encode())
+    if profile == "nicla":
+        return [struct.pack("<3f", i / 100, 0.0, 1.0) for i in range(n)]
     if profile == "nus-frame":
         raw = [(int(i * 40.96), 0, 4096, 16, 0, 0) for i in range(n)]
         frames = b"".join(encode_imu6(i, i * 10_000, raw[i:i + 2], 8, 2000, 10_000) for i in range(0, n, 2))
@@ -166,8 +168,8 @@ def captured(profile: str, n: int) -> list[bytes]:
 def add(address, profile, n=40, **kw):
     p = bp.BUILTIN[profile]
     names = {"microbit": "BBC micro:bit [zogav]", "thingy52": "Thingy", "witmotion": "WT901BLE68",
-             "nus": "Puck.js 1a2b", "nus-frame": "UniMotion-ESP32"}
-    extra = [uuid for uuid, _ in p.setup]
+             "nus": "Puck.js 1a2b", "nus-frame": "UniMotion-ESP32", "nicla": "NiclaSenseME-1A2B"}
+    extra = [uuid for uuid, _ in p.setup] + [uuid for uuid, _ in p.extra]
     FakeClient.peripherals[address] = Peripheral(names[profile], {p.service: [p.notify, *dict.fromkeys(extra)]},
                                                  captured(profile, n), **kw)
     return FakeClient.peripherals[address]
@@ -226,6 +228,36 @@ def test_microbit_period_is_written_after_connecting():
     source.close()
     assert peripheral.writes == [(bp.MICROBIT_ACC_PERIOD, struct.pack("<H", 20))]
     assert source.info.rate_hz == 50.0
+
+
+class TwoCharClient(FakeClient):
+    """Replays gyro notifications on the extra characteristic before each acc notification."""
+
+    async def start_notify(self, characteristic, callback, **kwargs):
+        if characteristic.uuid == bp.NICLA_GYRO:
+            self._gyro = callback
+            return
+        gyro = [struct.pack("<3f", 10.0 * i, -5.0, 0.0) for i in range(len(self._peripheral.notifications))]
+
+        async def replay():
+            for g, a in zip(gyro, self._peripheral.notifications):
+                await asyncio.sleep(0.001)
+                self._gyro(bytearray(g))
+                callback(bytearray(a))
+
+        self._task = asyncio.get_running_loop().create_task(replay())
+
+
+def test_two_characteristic_profile_merges_acc_and_gyro():
+    add("AA:00:00:00:00:0D", "nicla", n=10)
+    source = BleSource("AA:00:00:00:00:0D", bp.BUILTIN["nicla"], backend=TwoCharClient)
+    source.open()
+    chunks = read_all(source, 10)
+    source.close()
+    data = np.concatenate([c.data for c in chunks])
+    np.testing.assert_allclose(data[:, 0], np.arange(10) / 100, atol=1e-6)
+    np.testing.assert_allclose(data[:, 3], 10.0 * np.arange(10))
+    assert source.channels_present == tuple(bp.CANONICAL_CHANNELS) and not source.notices
 
 
 def test_witmotion_rate_is_raised_to_50_hz_after_connecting():

@@ -11,6 +11,8 @@ the GUI thread ever waits on the other. Scanning uses the same loop class (:func
 from __future__ import annotations
 
 import asyncio
+import functools
+import math
 import threading
 import time
 from collections import deque
@@ -74,6 +76,8 @@ class BleSource(Source):
         self._loop: LoopThread | None = None
         self._client = None
         self._parser = None
+        self._extra_parsers: list = []
+        self._held: list[float] = []
         self._queue: deque[tuple[float, list]] = deque()
         self._queued = 0
         self._cond = threading.Condition()
@@ -139,7 +143,23 @@ class BleSource(Source):
             if target is not None:  # optional: a device without it streams at its own settings
                 await client.write_gatt_char(target, data, response="write" in target.properties)
         self._parser = self.profile.make_parser()
+        self._held = [math.nan] * len(CANONICAL_CHANNELS)
+        self._extra_parsers = []
+        for uuid, make in self.profile.extra:
+            extra = client.services.get_characteristic(uuid)
+            if extra is None:
+                raise faults.wrong_profile(self.address, self.profile.key, offered)
+            parser = make()
+            self._extra_parsers.append(parser)
+            await client.start_notify(extra, functools.partial(self._on_extra, parser))
         await client.start_notify(char, self._on_notify)
+
+    def _on_extra(self, parser, _char: object, data: bytearray) -> None:
+        samples = parser.feed(bytes(data))
+        if samples:
+            for i, value in enumerate(samples[-1].values):
+                if value == value:  # not NaN: a channel this characteristic carries
+                    self._held[i] = value
 
     def _on_notify(self, _char: object, data: bytearray) -> None:
         parser = self._parser
@@ -148,6 +168,10 @@ class BleSource(Source):
         samples = parser.feed(bytes(data))
         if not samples:
             return
+        if self._extra_parsers:
+            held = self._held
+            samples = [s._replace(values=tuple(v if v == v else held[i] for i, v in enumerate(s.values)))
+                       for s in samples]
         with self._cond:
             self._queue.append((time.monotonic(), samples))
             self._queued += len(samples)
@@ -181,15 +205,17 @@ class BleSource(Source):
             seqs += [s.seq for s in samples]
         self.stats.samples += len(rows)
         if self._parser is not None:
-            self._channels = self._parser.channels
-            self.stats.parse_errors = self._errors_before + self._parser.errors
+            parsers = [self._parser, *self._extra_parsers]
+            self._channels = tuple(c for c in CANONICAL_CHANNELS if any(c in p.channels for p in parsers))
+            self.stats.parse_errors = self._errors_before + sum(p.errors for p in parsers)
         return Chunk(np.array(times), np.array(rows, np.float32), np.array(seqs, np.int64))
 
     def _shutdown(self) -> None:
         client, self._client = self._client, None
         if self._parser is not None:
-            self._errors_before += self._parser.errors
+            self._errors_before += self._parser.errors + sum(p.errors for p in self._extra_parsers)
             self._parser = None
+            self._extra_parsers = []
         if self._loop is not None:
             if client is not None and client.is_connected:
                 try:

@@ -39,6 +39,9 @@ WITMOTION_WRITE = "0000ffe9-0000-1000-8000-00805f9a34fb"
 # Unlock the configuration, then output rate 0x08 = 50 Hz (factory setting is 10 Hz, too slow for
 # gestures). Not saved: the sensor returns to its own setting after a power cycle.
 WITMOTION_SETUP = ((WITMOTION_WRITE, b"\xff\xaa\x69\x88\xb5"), (WITMOTION_WRITE, b"\xff\xaa\x03\x08\x00"))
+NICLA_SERVICE = "19b10000-0000-537e-4f6c-d104768a1214"
+NICLA_ACC = "19b10000-5001-537e-4f6c-d104768a1214"
+NICLA_GYRO = "19b10000-6001-537e-4f6c-d104768a1214"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -90,7 +93,12 @@ class StructParser(Parser):
 @dataclass(frozen=True)
 class BleProfile:
     """How to read one kind of device: subscribe to ``notify`` in ``service`` and parse with
-    ``make_parser()``; write ``setup`` (characteristic, bytes) pairs after connecting."""
+    ``make_parser()``; write ``setup`` (characteristic, bytes) pairs after connecting.
+
+    ``extra`` lists further (characteristic, parser factory) pairs for devices that send acc and gyro
+    on separate characteristics: their latest values fill the channels the main one lacks
+    (sample-and-hold), so samples are paced by the main characteristic.
+    """
 
     key: str
     title: str
@@ -101,6 +109,7 @@ class BleProfile:
     names: tuple[str, ...] = ()
     setup: tuple[tuple[str, bytes], ...] = ()
     rate_hz: float = 0.0
+    extra: tuple[tuple[str, Callable[[], Parser]], ...] = ()
 
 
 BUILTIN: dict[str, BleProfile] = {p.key: p for p in (
@@ -115,6 +124,12 @@ BUILTIN: dict[str, BleProfile] = {p.key: p for p in (
                names=("Thingy",)),
     BleProfile("witmotion", "WitMotion WT901BLE", WITMOTION_SERVICE, WITMOTION_NOTIFY, WitMotionBleParser,
                names=("WT901", "WT9011"), setup=WITMOTION_SETUP),
+    # Arduino's Nicla Sense ME dashboard sketch: 3 x float32 per characteristic (layout per
+    # shared/notes/devices.md; not yet checked against a board).
+    BleProfile("nicla", "Arduino Nicla Sense ME (dashboard sketch)", NICLA_SERVICE, NICLA_ACC,
+               lambda: StructParser("<3f", tuple(Field(c, 1.0, "g") for c in ACC_ONLY)), names=("Nicla",),
+               extra=((NICLA_GYRO, lambda: StructParser("<3f", tuple(Field(c, 1.0, "deg/s")
+                                                                     for c in CANONICAL_CHANNELS[3:]))),)),
     BleProfile("nus", "Nordic UART, CSV text lines", NUS_SERVICE, NUS_TX, CsvLineParser, has_gyro=None),
     BleProfile("nus-frame", "Nordic UART, UniMotion frames (our firmware)", NUS_SERVICE, NUS_TX, FrameParser,
                has_gyro=None, names=("UniMotion",)),
