@@ -28,10 +28,10 @@ _CSV_OPTIONS = ("acc_unit", "gyro_unit", "time_unit")
 
 
 def available_ports() -> list[str]:
-    """Device paths of the serial ports present now."""
-    from serial.tools import list_ports
+    """Device paths of the serial ports present now (USB first, legacy on-board ttyS ports left out)."""
+    from studio.devices.discover_cmd import list_serial_ports
 
-    return sorted(p.device for p in list_ports.comports())
+    return [p.device for p in list_serial_ports()]
 
 
 class SerialSource(Source):
