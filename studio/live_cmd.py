@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sensitivity", type=float, default=None,
                         help="0..1, higher triggers more easily (default: the project's setting)")
     parser.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also log movements that were not reported (rejected, refractory)")
     parser.add_argument("--heartbeat", type=float, default=60.0, metavar="SECONDS",
                         help="log samples received and events every SECONDS (0 = never; default 60)")
 
@@ -106,8 +108,9 @@ class LivePipeline:
     """Device -> LiveRecogniser -> outputs, with logging. Creates the LiveRecogniser on the first chunk,
     once the device's sample rate is known, and resets it when the device reconnects."""
 
-    def __init__(self, recogniser, hub, log=_log) -> None:
+    def __init__(self, recogniser, hub, log=_log, verbose: bool = False) -> None:
         self.recogniser = recogniser
+        self.verbose = verbose
         self.hub = hub
         self.log = log
         self.live = None
@@ -123,13 +126,19 @@ class LivePipeline:
             rate = self.runner.source.info.rate_hz if self.runner else 0.0
             if not rate and len(chunk) > 1:
                 rate = 1.0 / float(np.median(np.diff(chunk.t)))
-            self.live = LiveRecogniser(self.recogniser, rate or 100.0, on_event=self.on_event)
+            self.live = LiveRecogniser(self.recogniser, rate or 100.0, on_event=self.on_event,
+                                       on_candidate=self.on_candidate if self.verbose else None)
         self.live.feed(chunk)
 
     def on_status(self, state, message: str) -> None:
         self.log(f"[{state.value}] {message}")
         if state.value == "reconnecting" and self.live is not None:
             self.live.reset()
+
+    def on_candidate(self, c) -> None:
+        if c.reason != "event":
+            best = max(c.scores, key=c.scores.get) if c.scores else "-"
+            self.log(f"[{c.reason}] movement {c.t_end - c.t_start:.2f} s, closest {best}")
 
     def on_event(self, ev) -> None:
         from studio.outputs import GestureEvent
@@ -192,7 +201,7 @@ def _run_project(args, project, stop: threading.Event) -> int:
         _log(f"[output] {problem}")
     # An output that cannot start (port in use) is reported and left out; recognition goes on.
     hub = OutputHub(outs, on_error=lambda out, msg: _log(f"[output] {out.describe()}: {msg}"))
-    pipeline = LivePipeline(rec, hub)
+    pipeline = LivePipeline(rec, hub, verbose=args.verbose)
     runner = StreamRunner(source, on_chunk=pipeline.on_chunk, on_status=pipeline.on_status)
     pipeline.runner = runner
     _log(f"recognising {len(gestures)} gestures ({', '.join(g.name for g in gestures)}); outputs: "

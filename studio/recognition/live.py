@@ -137,6 +137,11 @@ class LiveRecogniser:
             self._hist_n = 0
             self._since_floor = 0
             self._levels: tuple[float, float, float] | None = None  # (on, off, peak) once the floor is known
+            floor = nucleus.IDLE_LEVEL  # until 0.5 s of stream give a floor: a typical noisy sensor's
+            cfg = self.config
+            self._initial_levels = (max(cfg.min_on_level, floor * cfg.on_factor + cfg.on_margin),
+                                    floor * cfg.off_factor + cfg.off_margin,
+                                    max(cfg.min_on_level, floor * cfg.peak_factor + cfg.on_margin))
             self._peak = 0.0  # highest energy of the movement in progress
 
     def __call__(self, chunk: Chunk) -> None:
@@ -183,6 +188,8 @@ class LiveRecogniser:
     def _track_floor(self, energy: np.ndarray) -> None:
         """Update the floor and the levels derived from it (re-estimated four times a second)."""
         cfg, hist = self.config, self._hist
+        if self._active_start is not None and self._hist_n < hist.size // 2:
+            return  # a movement right after the start must not become the floor
         e = energy[-hist.size:]
         hist[: hist.size - e.size] = hist[e.size:]
         hist[hist.size - e.size:] = e
@@ -203,9 +210,7 @@ class LiveRecogniser:
         max_n = int(round(cfg.max_active_s * rate))
         events: list[LiveEvent] = []
         self._track_floor(energy)
-        if self._levels is None:
-            return events
-        on_level, off_level, peak_level = self._levels
+        on_level, off_level, peak_level = self._levels or self._initial_levels
         for i, e in enumerate(energy):
             idx = base + i
             if self._active_start is None:
