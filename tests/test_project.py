@@ -189,10 +189,26 @@ def test_save_as_continues_in_the_copy(tmp_path):
         assert copy.get_setting("sensitivity") == 0.5
 
 
-def test_create_refuses_existing_file(tmp_path):
+def test_create_refuses_existing_file_unless_overwrite(tmp_path):
     path = _filled(tmp_path)
+    before = path.read_bytes()
     with pytest.raises(ProjectError, match="already exists"):
         Project.create(path)
+    assert path.read_bytes() == before
+    with Project.create(path, overwrite=True) as p:
+        assert p.gestures() == [] and p.integrity_check() == ["ok"]
+        p.add_gesture("fresh")
+    with Project.open(path) as p:
+        assert [g.name for g in p.gestures()] == ["fresh"]
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["filled.gesture"]
+
+
+def test_reorder_gestures(project):
+    ids = [project.add_gesture(name).id for name in ("a", "b", "c")]
+    assert [g.name for g in project.reorder_gestures([ids[2], ids[0], ids[1]])] == ["c", "a", "b"]
+    with pytest.raises(ProjectError, match="exactly once"):
+        project.reorder_gestures([ids[0], ids[0], ids[1]])
+    assert [g.name for g in project.gestures()] == ["c", "a", "b"]
 
 
 def _refused_unchanged(path: Path, match: str) -> None:

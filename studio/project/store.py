@@ -44,22 +44,35 @@ class Project:
 
     # --- files -------------------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: str | Path) -> Project:
-        """Make a new, empty project at ``path``; refuses to overwrite an existing file."""
+    def create(cls, path: str | Path, overwrite: bool = False) -> Project:
+        """Make a new, empty project at ``path``.
+
+        An existing file is refused unless ``overwrite`` is True (the GUI asked first); it is then
+        replaced only once the new file is complete, so a failure leaves the old file in place.
+        """
         path = Path(path)
-        if path.exists():
+        if path.exists() and not overwrite:
             raise ProjectError(f"'{path.name}' already exists; open it or choose another name.")
+        if path.is_dir():
+            raise ProjectError(f"'{path}' is a folder, not a project file.")
         if not path.parent.is_dir():
             raise ProjectError(f"The folder '{path.parent}' does not exist.")
         files.refuse_stale_log(path)
-        conn = files.connect(path)
+        tmp = path.with_name(f".{path.name}.creating")
+        for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            stale.unlink(missing_ok=True)
         try:
-            migrate(conn, 0)
-        except sqlite3.Error as exc:
-            conn.close()
-            path.unlink(missing_ok=True)
+            conn = files.connect(tmp)
+            try:
+                migrate(conn, 0)
+                conn.execute("PRAGMA journal_mode = DELETE")  # fold everything into the one file
+            finally:
+                conn.close()
+            files.replace_file(tmp, path)
+        except (sqlite3.Error, OSError) as exc:
+            tmp.unlink(missing_ok=True)
             raise ProjectError(f"'{path.name}' could not be created: {exc}.") from None
-        return cls(path, conn)
+        return cls(path, files.connect(path))
 
     @classmethod
     def open(cls, path: str | Path) -> Project:
@@ -233,6 +246,16 @@ class Project:
                 assignments = ", ".join(f"{key} = ?" for key in sets)
                 self._write(f"UPDATE gestures SET {assignments} WHERE id = ?", (*sets.values(), gesture_id))
             return self.gesture(gesture_id)
+
+    def reorder_gestures(self, gesture_ids: Sequence[int]) -> list[Gesture]:
+        """Put the library in the order given (every gesture id exactly once)."""
+        with self.transaction():
+            current = sorted(g.id for g in self.gestures())
+            if sorted(gesture_ids) != current:
+                raise ProjectError("Reordering must list every gesture exactly once.")
+            for position, gesture_id in enumerate(gesture_ids, start=1):
+                self._write("UPDATE gestures SET position = ? WHERE id = ?", (position, gesture_id))
+            return self.gestures()
 
     def duplicate_gesture(self, gesture_id: int, new_name: str, with_takes: bool = True) -> Gesture:
         """A copy of a gesture under a new name, with copies of its takes unless ``with_takes`` is False."""
