@@ -59,14 +59,6 @@ def _column(token: str) -> tuple[str, str]:
     return "", unit
 
 
-def _is_number(token: str) -> bool:
-    try:
-        float(token)
-        return True
-    except ValueError:
-        return False
-
-
 class CsvLineParser(Parser):
     """Incremental parser of separated-value lines.
 
@@ -127,7 +119,11 @@ class CsvLineParser(Parser):
 
     def _line(self, line: str, out: list[Sample]) -> None:
         tokens = [tok for tok in _SPLIT.split(line) if tok]
-        if not all(_is_number(tok) for tok in tokens):
+        try:
+            nums = [float(tok) for tok in tokens]
+        except ValueError:
+            nums = None
+        if nums is None:
             mapped = [_column(tok) for tok in tokens]
             roles = tuple(r for r, _ in mapped)
             if sum(r in CANONICAL_CHANNELS for r in roles) >= 3:
@@ -147,7 +143,7 @@ class CsvLineParser(Parser):
         if len(tokens) != len(self._roles):
             self.errors += 1
             return
-        self._sample([float(tok) for tok in tokens], out)
+        self._sample(nums, out)
 
     def _sample(self, nums: list[float], out: list[Sample]) -> None:
         values = [NAN] * 6
