@@ -112,7 +112,7 @@ class BleSource(Source):
         self._lost = False
         try:
             self._loop.call(self._connect(), self.connect_timeout + 5.0)
-        except BaseException as exc:  # noqa: BLE001 - every failure becomes a plain-language fault
+        except (Exception, asyncio.CancelledError) as exc:  # every failure becomes a plain-language fault
             self._shutdown()
             key = self.profile.key if self.profile else "auto"
             raise faults.from_ble_error(exc, self.address, key, was_open=self._was_open) from exc
@@ -266,7 +266,7 @@ def scan(seconds: float = 5.0, backend: type | None = None) -> list[BleDeviceInf
     loop = LoopThread("ble-scan")
     try:
         return loop.call(scan_async(seconds, backend), seconds + 10.0)
-    except BaseException as exc:  # noqa: BLE001
+    except (Exception, asyncio.CancelledError) as exc:  # bleak raises many kinds; all become faults
         raise faults.from_ble_error(exc, "(scan)") from exc
     finally:
         loop.stop()
@@ -314,7 +314,7 @@ def inspect_gatt(address: str, timeout: float = 15.0, backend: type | None = Non
     loop = LoopThread("ble-inspect")
     try:
         return loop.call(_inspect(address, timeout, backend), timeout + 5.0)
-    except BaseException as exc:  # noqa: BLE001
+    except (Exception, asyncio.CancelledError) as exc:  # bleak raises many kinds; all become faults
         raise faults.from_ble_error(exc, address) from exc
     finally:
         loop.stop()
