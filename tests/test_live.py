@@ -21,8 +21,9 @@ class CountingRecogniser:
         self.label = label
         self.windows: list[np.ndarray] = []
 
-    def predict(self, window, rate_hz):
+    def predict(self, window, rate_hz, channels):
         self.windows.append(np.array(window))
+        self.channels = channels
         rejected = self.label is None
         return SimpleNamespace(label=self.label, confidence=0.0 if rejected else 0.9,
                                scores={"gesture": 0.9}, rejected=rejected)
@@ -198,3 +199,22 @@ def test_live_energy_equals_the_offline_energy(sim):
     np.testing.assert_allclose(fast, offline[20:len(x) - 20], rtol=0, atol=1e-9)
     x[50, 4] = np.nan
     assert _interior_energy(x, RATE, 20, len(x) - 20) is None  # NaNs go through the general function
+
+
+def test_accelerometer_only_and_nine_axis_devices(sim):
+    """The recogniser gets only the canonical axes the device has, named."""
+    from studio.model.preprocess import to_canonical_order
+
+    for channels, cols in ((("acc_x", "acc_y", "acc_z"), [0, 1, 2]),
+                           (("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z", "mag_x", "mag_y", "mag_z"),
+                            [0, 1, 2, 3, 4, 5, 5, 5, 5])):
+        rec = CountingRecogniser()
+        live = LiveRecogniser(rec, RATE, channels=channels)
+        sim.perform("shake")
+        for _ in range(int(5 * RATE / sim.chunk)):
+            chunk = sim.read()
+            live.feed(Chunk(chunk.t, chunk.data[:, cols], chunk.seq))
+        assert rec.windows, channels
+        assert rec.channels == tuple(c for c in channels if not c.startswith("mag"))
+        assert rec.windows[0].shape[1] == len(rec.channels)
+        to_canonical_order(rec.windows[0], rec.channels)  # what the model's preprocessing accepts

@@ -84,10 +84,11 @@ class Candidate:
 
 
 class LiveRecogniser:
-    """Segment a live stream and classify each movement with ``recogniser.predict(window, rate_hz)``.
+    """Segment a live stream and classify each movement with ``recogniser.predict(window, rate_hz, channels)``.
 
     ``recogniser`` is a :class:`studio.recognition.recogniser.Recogniser` or anything with the same
-    ``predict`` (e.g. the onnxruntime one from :mod:`studio.model.export`). Use the instance as a
+    ``predict`` (e.g. the onnxruntime one from :mod:`studio.model.export`). ``channels`` name the
+    columns of the chunks (any subset of the canonical ones, extra axes such as a magnetometer ignored). Use the instance as a
     StreamRunner chunk listener (``runner.add_chunk_listener(live)``) or call :meth:`feed` directly.
     ``on_event(LiveEvent)`` is called for recognised gestures, ``on_candidate(Candidate)`` for every
     classified movement; both run on the feeding thread and must be quick.
@@ -122,6 +123,11 @@ class LiveRecogniser:
         self._lag = smooth // 2 + 2
         self._ctx = max(int(cfg.energy_context_s * self.rate_hz), smooth + 2)
         self._fast_energy = self.channels == CANONICAL_CHANNELS
+        # The recogniser sees the canonical channels the device has (a magnetometer is not a model input).
+        self._model_cols = [i for i, c in enumerate(self.channels) if c in CANONICAL_CHANNELS]
+        self._model_channels = tuple(self.channels[i] for i in self._model_cols)
+        if not self._model_cols:
+            raise ValueError(f"none of the channels {self.channels} is an accelerometer or gyroscope axis")
         self.reset()
 
     def reset(self) -> None:
@@ -255,7 +261,9 @@ class LiveRecogniser:
         a = int(np.clip((core[0] + core[1]) // 2 - win // 2, 0, max(0, len(x_all) - win)))
         b = min(len(x_all), a + win)
         window = x_all[a:b]
-        pred = self.recogniser.predict(window, rate)
+        if len(self._model_cols) != len(self.channels):
+            window = window[:, self._model_cols]
+        pred = self.recogniser.predict(window, rate, self._model_channels)
         scores = {k: float(v) for k, v in getattr(pred, "scores", {}).items()}
         if pred.label is None or pred.rejected:
             self._report(pred.label, pred.confidence, scores, True, "rejected", t_all[a:b])
