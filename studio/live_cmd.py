@@ -123,11 +123,14 @@ class LivePipeline:
         if self.live is None:
             from studio.recognition.live import LiveRecogniser
 
-            rate = self.runner.source.info.rate_hz if self.runner else 0.0
+            info = self.runner.source.info if self.runner else None
+            rate = info.rate_hz if info else 0.0
             if not rate and len(chunk) > 1:
                 rate = 1.0 / float(np.median(np.diff(chunk.t)))
+            channels = info.channels if info and len(info.channels) == chunk.data.shape[1] else None
             self.live = LiveRecogniser(self.recogniser, rate or 100.0, on_event=self.on_event,
-                                       on_candidate=self.on_candidate if self.verbose else None)
+                                       on_candidate=self.on_candidate if self.verbose else None,
+                                       **({"channels": channels} if channels else {}))
         self.live.feed(chunk)
 
     def on_status(self, state, message: str) -> None:
