@@ -232,7 +232,7 @@ class LivePlot(QWidget):
             plot.setXRange(min(-1.0, rel[0]), 0, padding=0.02)
         self.set_paused(True)
         self._clip_shown = True
-        self.caption.setText(f"Playing back {title}" if title else "Playing back a take")
+        self.caption.setText(f"Playing back {title or 'a take'}: press Resume for the live signal")
 
     def latest_curve_data(self) -> list[np.ndarray]:
         """The y data of every curve (tests check the plot really received samples)."""

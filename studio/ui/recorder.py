@@ -79,6 +79,8 @@ class RecorderPanel(QWidget):
         self.record_button = QPushButton("● Record")
         self.record_button.setObjectName("primary")
         self.record_button.clicked.connect(self.start)
+        self.record_button.setShortcut("Ctrl+R")
+        self.record_button.setToolTip("Start recording takes (Ctrl+R)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.stop)
         self.big_label = QLabel("Ready")
