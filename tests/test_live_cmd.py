@@ -171,3 +171,21 @@ def test_live_refuses_a_missing_project(tmp_path):
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "studio live:" in proc.stderr
+
+
+def test_live_exits_cleanly_on_sigterm(show):
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "live", str(show / "show.gesture"), "--model", str(show / "model"),
+         "--device", "simulator?seed=1", "--heartbeat", "0.5"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        out = Lines(proc.stdout)
+        out.wait_for(r"\[alive\] [1-9]\d* samples", 120)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        out.wait_for(r"\[disconnected\]", 5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
