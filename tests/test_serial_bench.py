@@ -15,9 +15,11 @@ def test_throughput_decodes_every_sample(fmt):
 
 
 @pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
-def test_short_run_prints_numbers_and_loses_nothing(capsys):
+@pytest.mark.parametrize("fmt", ["frame", "csv"])
+def test_short_run_prints_numbers_and_loses_nothing(capsys, fmt):
     parser = argparse.ArgumentParser()
     bench_parsers.add_arguments(parser)
-    assert bench_parsers.run(parser.parse_args(["--samples", "2000", "--seconds", "1", "--rate", "500"])) == 0
+    args = ["--samples", "2000", "--seconds", "1", "--rate", "500", "--format", fmt]
+    assert bench_parsers.run(parser.parse_args(args)) == 0
     out = capsys.readouterr().out
     assert "samples/CPU-s" in out and "missing 0, duplicates 0" in out

@@ -110,8 +110,20 @@ def throughput(fmt: str, n: int = 100_000, block: int = 4096) -> tuple[float, fl
     return got / cpu, got / wall, got
 
 
-def pty_loss(seconds: float, rate_hz: float = 1000.0, batch_s: float = 0.01) -> dict[str, float]:
-    """Stream framed samples at ``rate_hz`` through a socat pty for ``seconds``; count what arrives."""
+def _live_block(fmt: str, first: int, k: int, period_us: int) -> bytes:
+    """Samples ``first .. first+k-1`` on the wire, each carrying its number (frame seq / CSV seq column)."""
+    raw = [_raw_sample(first + j) for j in range(k)]
+    if fmt == "frame":
+        return frame.encode_imu6(first, first * period_us, raw, period_us=period_us)
+    head = "seq,t_us,ax,ay,az,gx,gy,gz\n" if first == 0 else ""
+    return (head + "".join(f"{first + j},{(first + j) * period_us},{r[0] / 4096:.4f},{r[1] / 4096:.4f},"
+                           f"{r[2] / 4096:.4f},{r[3] / 16:.2f},{r[4] / 16:.2f},{r[5] / 16:.2f}\n"
+                           for j, r in enumerate(raw))).encode()
+
+
+def pty_loss(seconds: float, rate_hz: float = 1000.0, batch_s: float = 0.01, fmt: str = "frame") -> dict[str, float]:
+    """Stream numbered samples (``frame`` or ``csv``) at ``rate_hz`` through a socat pty for ``seconds``;
+    count what arrives."""
     from studio.devices.runner import State, StreamRunner
     from studio.devices.serial_source import SerialSource
 
@@ -119,7 +131,7 @@ def pty_loss(seconds: float, rate_hz: float = 1000.0, batch_s: float = 0.01) -> 
     received: list[int] = []
     errors: list[str] = []
     with tempfile.TemporaryDirectory() as folder, SocatPty(folder) as pty:
-        source = SerialSource(pty.device, "frame", baud=921600, probe_s=0.0)
+        source = SerialSource(pty.device, fmt, baud=921600, probe_s=0.0)
         streaming = threading.Event()
 
         def on_status(state: State, message: str) -> None:
@@ -143,8 +155,7 @@ def pty_loss(seconds: float, rate_hz: float = 1000.0, batch_s: float = 0.01) -> 
                 due = int(elapsed * rate_hz) + per_batch
                 while sent < due:
                     k = min(per_batch, due - sent)
-                    os.write(fd, frame.encode_imu6(sent, sent * period_us,
-                                                   [_raw_sample(sent + j) for j in range(k)], period_us=period_us))
+                    os.write(fd, _live_block(fmt, sent, k, period_us))
                     sent += k
                 time.sleep(batch_s)
             deadline = time.monotonic() + 2.0
@@ -154,7 +165,7 @@ def pty_loss(seconds: float, rate_hz: float = 1000.0, batch_s: float = 0.01) -> 
             runner.stop()
             os.close(fd)
     unique = set(received)
-    return {"seconds": seconds, "rate_hz": rate_hz, "sent": sent, "received": len(received),
+    return {"format": fmt, "seconds": seconds, "rate_hz": rate_hz, "sent": sent, "received": len(received),
             "missing": len(set(range(sent)) - unique), "duplicates": len(received) - len(unique),
             "parse_errors": source.stats.parse_errors, "faults": len(errors)}
 
@@ -165,6 +176,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="pty test sample rate in Hz")
     parser.add_argument("--short", action="store_true", help="quick run: 20k samples, 3 s pty")
     parser.add_argument("--no-pty", action="store_true", help="skip the pty test")
+    parser.add_argument("--format", choices=("frame", "csv"), default="frame", help="wire format of the pty test")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,8 +191,8 @@ def run(args: argparse.Namespace) -> int:
     if shutil.which("socat") is None:
         print("pty test skipped: socat is not installed")
         return 0
-    r = pty_loss(seconds, args.rate)
-    print(f"pty {r['rate_hz']:.0f} Hz for {r['seconds']:.0f} s: sent {r['sent']}, received {r['received']}, "
+    r = pty_loss(seconds, args.rate, fmt=args.format)
+    print(f"pty {r['format']} {r['rate_hz']:.0f} Hz for {r['seconds']:g} s: sent {r['sent']}, received {r['received']}, "
           f"missing {r['missing']}, duplicates {r['duplicates']}, parse errors {r['parse_errors']}, "
           f"faults {r['faults']}")
     return 0 if r["missing"] == 0 and r["duplicates"] == 0 else 1
