@@ -68,6 +68,7 @@ def test_jsonl_and_npz_recordings(tmp_path):
     assert chunk.seq.tolist() == [7, 8] and np.isnan(chunk.data[:, 3:]).all()
     assert source.stats.parse_errors == 1
     assert source.notices[0].kind == FaultKind.NO_GYROSCOPE
+    assert source.channels_present == ("acc_x", "acc_y", "acc_z")
     npz = tmp_path / "r.npz"
     np.savez(npz, t=np.arange(10) / 50, data=np.ones((10, 3), np.float32), channels=np.array(["acc_z", "gyro_x", "x"]))
     source = open_source(f"replay://{npz}?speed=0")

@@ -113,6 +113,13 @@ class ReplaySource(Source):
         return float(self._t[-1]) if self._t is not None else 0.0
 
     @property
+    def channels_present(self) -> tuple[str, ...]:
+        """Canonical channels the recording holds (the others are NaN)."""
+        if self._data is None:
+            return CANONICAL_CHANNELS
+        return tuple(c for i, c in enumerate(CANONICAL_CHANNELS) if not np.isnan(self._data[:, i]).all())
+
+    @property
     def notices(self) -> list[DeviceFault]:
         if self._data is not None and np.isnan(self._data[:, 3:]).all():
             return [faults.no_gyroscope(f"The recording {self.path.name}")]
