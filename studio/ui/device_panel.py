@@ -54,6 +54,10 @@ class DevicePanel(QWidget):
 
         self.device_combo = QComboBox()
         self.device_combo.setMinimumContentsLength(18)
+        # Long URIs must not widen the dock: show them elided, in full in the tooltip.
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_combo.currentIndexChanged.connect(
+            lambda _i: self.device_combo.setToolTip(str(self.device_combo.currentData())))
         self.device_combo.addItem("Simulated IMU", "simulator")
         self.device_combo.addItem("Custom URI…", CUSTOM)
         self.device_combo.activated.connect(self._on_device_activated)

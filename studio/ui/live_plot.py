@@ -17,7 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDoubleSpinBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget,
+)
 
 from studio.signals.ringbuffer import RingBuffer
 from studio.signals.stream import StreamInfo
@@ -103,10 +105,17 @@ class LivePlot(QWidget):
         bar.addWidget(self.pause_button)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setSpacing(6)
+        self.placeholder = QLabel("No signal yet.\n\nChoose a device in the Device panel and press Connect,\n"
+                                  "or pick the Simulated IMU to try everything without hardware.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #6b7280; font-size: 12pt; background: #15181d;")
+        self.stack = QStackedLayout()
+        self.stack.addWidget(self.placeholder)
+        self.stack.addWidget(self.graphics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
-        layout.addWidget(self.graphics, 1)
+        layout.addLayout(self.stack, 1)
 
     @property
     def plots(self) -> list[pg.PlotItem]:
@@ -121,6 +130,7 @@ class LivePlot(QWidget):
         self.caption.setText(f"{info.device} · {len(info.channels)} channels · {rate}")
 
     def _build(self, info: StreamInfo) -> None:
+        self.stack.setCurrentWidget(self.graphics)
         self.graphics.clear()
         self._curves, self._plots = [], []
         self._groups = [indices for _, _, indices in group_channels(info)]
