@@ -179,3 +179,23 @@ def test_refine_runs_in_background_and_can_be_cancelled(studio, qtbot):
     with qtbot.waitSignal(job.done, timeout=60000):
         pass
     assert "cancelled" in view.state_label.text()
+
+
+def test_take_ends_when_the_movement_ends(studio, qtbot):
+    window = studio
+    assert window.library.add_gesture("flick up", "flick the wrist upwards")
+    recorder = window.recorder
+    recorder.countdown_spin.setValue(0)
+    recorder.mode_combo.setCurrentIndex(recorder.mode_combo.findData("rest"))
+    recorder.length_spin.setValue(8)
+    recorder.row_spin.setValue(1)
+    assert recorder.performer_combo.currentData() == "flick_up"
+    assert recorder.start()
+    qtbot.waitUntil(lambda: recorder.state == "review", timeout=30000)
+    n = len(recorder._samples)
+    assert 50 < n < 600  # stopped about 0.4 s after the flick, long before the 8 s limit
+    start, end = recorder.current_trim()
+    assert 0 <= start < end <= n
+    take_id = recorder.accept()
+    assert window.project.project.take(take_id).trim_end == end
+    assert recorder.state == "idle"

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.live_view = LiveView(self.recognition, self.controller, self.settings)
         self.quality = QualityPanel(self.recognition)
         self.quality.report_ready.connect(lambda _r: self.library._show_selected())
+        self.project.edit_failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.recognition.enrolled.connect(lambda name, seconds: self.statusBar().showMessage(
             f"Recogniser updated for '{name}' in {seconds * 1000:.0f} ms.", 5000))
         self.library.gesture_selected.connect(self.recorder.select_gesture)

@@ -16,11 +16,12 @@ from studio.project import Project, ProjectError
 
 class ProjectModel(QObject):
     """Signals: ``project_changed()`` (opened, created, closed, saved as), ``gestures_changed()``,
-    ``takes_changed(gesture_id)`` (-1: several gestures)."""
+    ``takes_changed(gesture_id)`` (-1: several gestures), ``edit_failed(message)``."""
 
     project_changed = Signal()
     gestures_changed = Signal()
     takes_changed = Signal(int)
+    edit_failed = Signal(str)  # an undo or redo the project refused (shown in the status bar)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -110,7 +111,7 @@ class ProjectCommand(QUndoCommand):
             action()
         except ProjectError as err:
             self.setObsolete(True)
-            self.model.undo_stack.setProperty("last_error", str(err))
+            self.model.edit_failed.emit(str(err))
 
     def first_do(self) -> None:
         raise NotImplementedError
