@@ -202,3 +202,32 @@ def test_cli_panel_screenshot_with_project(tmp_path):
     assert (image.width(), image.height()) == (1280, 800)
     with Project.open(path) as project:  # opening for the GUI changed nothing in the file
         assert [g.name for g in project.gestures()] == ["shake", "tap"]
+
+
+def test_generic_ble_profile_editor_previews_and_saves(qtbot, tmp_path):
+    from studio.devices.ble_profiles import ProfileStore
+    from studio.ui.ble_profile_editor import BleProfileEditor
+
+    store = ProfileStore(tmp_path / "profiles.json")
+    editor = BleProfileEditor(store)
+    qtbot.addWidget(editor)
+    editor.name_edit.setText("my-esp32")
+    editor.service_edit.setText("6e400001-b5a3-f393-e0a9-e50e24dcca9e")
+    editor.char_edit.setText("6e400003-b5a3-f393-e0a9-e50e24dcca9e")
+    editor.layout_edit.setText("<3h")
+    assert editor.fields_table.rowCount() == 3
+    for row in range(3):
+        editor.fields_table.cellWidget(row, 1).setValue(1 / 1000)
+        editor.fields_table.cellWidget(row, 2).setCurrentText("g")
+    editor.payload_edit.setText("e8 03 00 00 18 fc")  # 1000, 0, -1000 milli-g
+    assert "acc_x 1.000" in editor.preview_label.text() and "acc_z -1.000" in editor.preview_label.text()
+    editor.service_edit.setText("not a uuid")
+    assert not editor.save()
+    assert "not a UUID" in editor.message.text() and store.names() == []
+    editor.service_edit.setText("6e400001-b5a3-f393-e0a9-e50e24dcca9e")
+    assert editor.save()
+    assert store.names() == ["my-esp32"] and "profile=generic:my-esp32" in editor.message.text()
+    again = BleProfileEditor(store)
+    qtbot.addWidget(again)
+    again.load("my-esp32")
+    assert again.layout_edit.text() == "<3h" and again.fields()[2].scale == pytest.approx(0.001)

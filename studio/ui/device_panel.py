@@ -69,6 +69,9 @@ class DevicePanel(QWidget):
         self.connect_button.clicked.connect(self._on_connect_clicked)
         self.disconnect_button = QPushButton("Disconnect")
         self.disconnect_button.clicked.connect(controller.disconnect_device)
+        self.profiles_button = QPushButton("BLE profiles…")
+        self.profiles_button.setToolTip("Describe a BLE device the studio does not know (UUIDs and data layout)")
+        self.profiles_button.clicked.connect(self.edit_ble_profiles)
 
         self.state_label = QLabel()
         self.state_label.setObjectName("statePill")
@@ -98,6 +101,7 @@ class DevicePanel(QWidget):
         box.addWidget(self.state_label)
         box.addWidget(self.message_label)
         box.addLayout(counters)
+        box.addWidget(self.profiles_button)
 
         self.gesture_box = QGroupBox("Simulator: perform a gesture")
         self.gesture_grid = QGridLayout(self.gesture_box)
@@ -133,6 +137,11 @@ class DevicePanel(QWidget):
             self.select_uri(text.strip())
         else:
             self.select_uri(self.controller.uri or "simulator")
+
+    def edit_ble_profiles(self) -> None:
+        from studio.ui.ble_profile_editor import BleProfileEditor
+
+        BleProfileEditor(parent=self).exec()
 
     def scan(self, scanner=scan_devices) -> Job | None:  # noqa: ANN001
         """Refresh the device list in the background (a BLE scan takes seconds)."""
