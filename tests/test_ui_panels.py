@@ -78,6 +78,12 @@ def test_add_refuse_rename_and_undo_through_the_panel(library, qtbot):
     assert [g.name for g in panel.model.project.gestures()] == ["wave"]
     stack.undo()
     assert [g.name for g in panel.model.project.gestures()] == ["wave", "wave 2"]
+    panel.select_gesture(panel.model.project.gesture_by_name("wave 2").id)
+    panel.up_button.click()
+    assert [g.name for g in panel.model.project.gestures()] == ["wave 2", "wave"]
+    assert panel.gesture_list.item(0).text().startswith("wave 2") and panel.gesture_list.currentRow() == 0
+    stack.undo()
+    assert [g.name for g in panel.model.project.gestures()] == ["wave", "wave 2"]
 
 
 def test_takes_thumbnails_trim_play_relabel_delete(library, qtbot):

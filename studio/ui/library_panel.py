@@ -60,6 +60,12 @@ class LibraryPanel(QWidget):
         self.duplicate_button.clicked.connect(self._on_duplicate)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self._on_delete)
+        self.up_button = QPushButton("▲")
+        self.up_button.setToolTip("Move the gesture up in the library")
+        self.up_button.clicked.connect(lambda: self.move_selected(-1))
+        self.down_button = QPushButton("▼")
+        self.down_button.setToolTip("Move the gesture down in the library")
+        self.down_button.clicked.connect(lambda: self.move_selected(1))
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #ff8787;")
@@ -74,6 +80,8 @@ class LibraryPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.duplicate_button)
         row.addWidget(self.delete_button)
+        row.addWidget(self.up_button)
+        row.addWidget(self.down_button)
         lv.addLayout(row)
         lv.addWidget(self.message)
 
@@ -202,7 +210,7 @@ class LibraryPanel(QWidget):
                 gesture = None
         self._syncing = True
         for w in (self.name_edit, self.description_edit, self.enabled_check, self.duplicate_button,
-                  self.delete_button):
+                  self.delete_button, self.up_button, self.down_button):
             w.setEnabled(gesture is not None)
         self.name_edit.setText(gesture.name if gesture else "")
         self.description_edit.setText(gesture.description if gesture else "")
@@ -310,6 +318,19 @@ class LibraryPanel(QWidget):
         command = undo.DuplicateGesture(self.model, gid, f"{base} {k}")
         if self._run(lambda: command):
             self.select_gesture(command.gesture_id)
+
+    def move_selected(self, step: int) -> None:
+        """Move the selected gesture ``step`` places (undoable)."""
+        gid = self.selected_gesture_id()
+        if gid is None:
+            return
+        order = [g.id for g in self.model.project.gestures()]
+        i = order.index(gid)
+        j = max(0, min(len(order) - 1, i + step))
+        if i == j:
+            return
+        order.insert(j, order.pop(i))
+        self._run(lambda: undo.ReorderGestures(self.model, order))
 
     def _on_delete(self) -> None:
         gid = self.selected_gesture_id()

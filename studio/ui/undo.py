@@ -69,6 +69,26 @@ class EditGesture(ProjectCommand):
         self.model.notify(gestures=True)
 
 
+class ReorderGestures(ProjectCommand):
+    def __init__(self, model: ProjectModel, order: Sequence[int]) -> None:
+        super().__init__(model, "Reorder gestures")
+        self.old = [g.id for g in model._require().gestures()]
+        self.new = list(order)
+
+    def first_do(self) -> None:
+        self._apply(self.new)
+
+    def redo_again(self) -> None:
+        self._apply(self.new)
+
+    def undo_it(self) -> None:
+        self._apply(self.old)
+
+    def _apply(self, order: list[int]) -> None:
+        self.project.reorder_gestures(order)
+        self.model.notify(gestures=True)
+
+
 class DeleteGesture(ProjectCommand):
     def __init__(self, model: ProjectModel, gesture_id: int) -> None:
         name = model._require().gesture(gesture_id).name
