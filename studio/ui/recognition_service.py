@@ -63,6 +63,7 @@ class RecognitionService(QObject):
         project.project_changed.connect(self.sync)
         project.project_changed.connect(self.calibrate_from_project)
         controller.buffer_changed.connect(self._attach)
+        controller.state_changed.connect(self._on_device_state)
 
     # -- model ---------------------------------------------------------------------------------
     @property
@@ -169,6 +170,10 @@ class RecognitionService(QObject):
                                    on_event=self._events.put, on_candidate=self._candidates.put)
         runner.add_chunk_listener(self._feed)
         self._attached_runner = runner
+
+    def _on_device_state(self, state: str, _message: str) -> None:
+        if state == "reconnecting" and self.live is not None:
+            self.live.reset()  # a movement cut by the drop must not be stitched to what follows
 
     def _feed(self, chunk) -> None:  # noqa: ANN001 - runs on the runner thread
         live = self.live
