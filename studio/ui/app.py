@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
 from studio.ui.main_window import MainWindow
 from studio.ui.settings import SettingsStore
 from studio.ui.theme import apply_theme
 
+ICON_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"  # shipped beside the package
 READY_FRAMES = 30  # redraws with data before an unattended screenshot counts as "showing something"
 READY_TIMEOUT_S = 8.0
 
@@ -29,6 +31,9 @@ def application() -> QApplication:
         app = QApplication(sys.argv[:1])
         app.setApplicationName("UniMotion Gesture Studio")
         app.setOrganizationName("UniMotion")
+        icon = ICON_DIR / "studio-256.png"
+        if icon.is_file():
+            app.setWindowIcon(QIcon(str(icon)))
         apply_theme(app)
     return app
 
