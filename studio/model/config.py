@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass, field, fields
 class PreprocessConfig:
     """How raw canonical samples become model input.
 
-    Accelerometer has its per-window mean removed: the gravity vector depends on how the device is held,
-    and the model must work in any orientation (rotation augmentation covers the rest). Fixed scales keep
+    The window is first rotated so its mean gravity direction is +z (when all three acc axes exist), so
+    tilting the device does not change the input; then the accelerometer has its per-window mean (gravity)
+    removed. Heading about the vertical is left free and covered by augmentation. Fixed scales keep
     the relative size of movements, which per-window standardisation would erase.
     """
 
@@ -22,6 +23,7 @@ class PreprocessConfig:
     acc_scale: float = 1.0  # g per unit
     gyro_scale: float = 250.0  # deg/s per unit
     remove_acc_mean: bool = True
+    align_gravity: bool = True  # rotate so the mean gravity direction is +z (tilt-invariant, heading free)
 
     @property
     def window_len(self) -> int:
@@ -101,8 +103,8 @@ PRESETS: dict[str, Preset] = {
     # the shipped weights: ~12 min on the 2-core dev machine
     "shipped": Preset(
         model=ModelConfig(d_model=64, n_layers=4, n_heads=4, embed_dim=128),
-        train=TrainConfig(mask_steps=900, contrastive_steps=1500, batch_size=64, pool_unlabeled=3000,
-                          pool_pairs=6000, save_every=100),
+        train=TrainConfig(mask_steps=1500, contrastive_steps=4000, batch_size=64, pool_unlabeled=4000,
+                          pool_pairs=12000, save_every=250),
     ),
     # small runs for the ablation (nucleus vs random masking, with/without text)
     "ablation": Preset(

@@ -7,6 +7,7 @@ Rendering is the slow part, so a pool is generated once and re-augmented every t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,13 +96,25 @@ def random_rotations(n: int, gen: torch.Generator) -> torch.Tensor:
     return q
 
 
+def heading_rotations(n: int, gen: torch.Generator | None, tilt_deg: float = 12.0) -> torch.Tensor:
+    """(n, 3, 3): any heading about the vertical (z, after gravity alignment) and a small tilt."""
+    yaw = torch.rand(n, generator=gen) * 2 * math.pi
+    c, s = torch.cos(yaw), torch.sin(yaw)
+    z, o = torch.zeros(n), torch.ones(n)
+    rz = torch.stack([c, -s, z, s, c, z, z, z, o], 1).view(n, 3, 3)
+    tilt = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(tilt_deg)
+    ct, st = torch.cos(tilt), torch.sin(tilt)
+    rx = torch.stack([o, z, z, z, ct, -st, z, st, ct], 1).view(n, 3, 3)
+    return rz @ rx
+
+
 def augment(x: torch.Tensor, chan: torch.Tensor, gen: torch.Generator, channel_drop: float = 0.3):
-    """Device-frame rotation (same for acc and gyro), amplitude scale 0.7-1.3, noise, and with probability
+    """Heading rotation plus small tilt (same for acc and gyro), amplitude scale 0.7-1.3, noise, and with probability
     ``channel_drop`` a hidden channel subset (gyro-less, single axis, or random). Returns (x, chan)."""
     b = x.shape[0]
     x = x.clone()
     chan = chan.clone()
-    rot = random_rotations(b, gen)  # (B, 3, 3)
+    rot = heading_rotations(b, gen)  # (B, 3, 3)
     full = chan[:, :3].all(1) & chan[:, 3:].all(1)
     rx = torch.cat([x[..., :3] @ rot.transpose(1, 2), x[..., 3:] @ rot.transpose(1, 2)], dim=-1)
     x = torch.where(full[:, None, None], rx, x)

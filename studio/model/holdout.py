@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def _render_set(names, n_per_class: int, rng, model):
+def _render_set(names, n_per_class: int, rng, model, domain=None):
     from studio import synth
 
-    heavy = getattr(synth.Domain, "heavy", synth.Domain.default)
+    heavy = (lambda: domain) if domain is not None else getattr(synth.Domain, "heavy", synth.Domain.default)
     xs, ys = [], []
     for ci, name in enumerate(names):
         for _ in range(n_per_class):
@@ -41,6 +41,17 @@ def synthetic_holdout(model, seed: int = 0, n_per_class: int = 12, shots=(1, 5))
             protos = np.stack([emb[support][y[support] == c].mean(0) for c in range(len(names))])
             accs.append(np.mean((emb[query] @ protos.T).argmax(1) == y[query]))
         out[f"synth_{k}_shot_acc"] = round(float(np.mean(accs)), 4)
+    # one person's own takes: the device held about the same way every time (orientation within 15 deg)
+    emb, y = _render_set(names, n_per_class, rng, model, synth.Domain.default().with_(orientation_deg=15.0))
+    for k in shots:
+        accs = []
+        for rep in range(3):
+            r = np.random.default_rng(seed + rep)
+            support = np.concatenate([r.choice(np.flatnonzero(y == c), k, replace=False) for c in range(len(names))])
+            query = np.setdiff1d(np.arange(len(y)), support)
+            protos = np.stack([emb[support][y[support] == c].mean(0) for c in range(len(names))])
+            accs.append(np.mean((emb[query] @ protos.T).argmax(1) == y[query]))
+        out[f"synth_{k}_shot_acc_same_holding"] = round(float(np.mean(accs)), 4)
     out["synth_n_classes"] = len(names)
     return out
 

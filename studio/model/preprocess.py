@@ -67,6 +67,36 @@ def _fit_window(x: np.ndarray, length: int, rate_hz: float) -> tuple[np.ndarray,
     return out, valid
 
 
+def gravity_rotation(g: np.ndarray) -> np.ndarray | None:
+    """(3, 3) rotation taking the gravity direction ``g`` (device frame) to +z, or None if ``g`` is not a
+    plausible gravity reading (|g| outside 0.5-1.5 g, e.g. acc without gravity or z-normalised data)."""
+    norm = float(np.linalg.norm(g))
+    if not np.isfinite(norm) or not 0.5 <= norm <= 1.5:
+        return None
+    a = g / norm
+    v = np.array([a[1], -a[0], 0.0])  # a x z
+    c = float(a[2])
+    if c < -0.999999:
+        return np.diag([1.0, -1.0, -1.0])
+    k = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    return np.eye(3) + k + k @ k / (1.0 + c)
+
+
+def _align_gravity(x: np.ndarray, valid: np.ndarray, chan: np.ndarray) -> np.ndarray:
+    """Rotate acc (and gyro) into a frame whose z axis is the window's mean gravity direction: device tilt
+    no longer changes the signal, only the heading about the vertical stays free."""
+    if not chan[:3].all():
+        return x
+    r = gravity_rotation(np.nanmean(x[valid, :3], axis=0))
+    if r is None:
+        return x
+    out = x.copy()
+    out[:, :3] = x[:, :3] @ r.T
+    if chan[3:].all():
+        out[:, 3:] = x[:, 3:] @ r.T
+    return out
+
+
 def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig, token_len: int,
                    energy: bool = True):
     """One window -> (x (L, 6), valid (L,), chan (6,), tok_w (N,)); see the module docstring.
@@ -76,15 +106,20 @@ def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfi
     if rows.size == 0:
         raise ValueError("window has no finite samples")
     x = x[rows[0]: rows[-1] + 1]  # NaN padding at either end is not part of the movement
-    rate = cfg.rate_hz if not rate_hz or rate_hz <= 0 else float(rate_hz)
-    if x.shape[0] > 1 and abs(rate - cfg.rate_hz) > 1e-6:
-        x = resample_uniform(x, rate, cfg.rate_hz)
+    if not rate_hz or rate_hz <= 0:
+        # unknown rate: take the series as one movement and, if longer, squeeze it into the window
+        if x.shape[0] > cfg.window_len:
+            x = resample_uniform(x, float(x.shape[0]), float(cfg.window_len))[: cfg.window_len]
+    elif x.shape[0] > 1 and abs(rate_hz - cfg.rate_hz) > 1e-6:
+        x = resample_uniform(x, float(rate_hz), cfg.rate_hz)
     chan = np.isfinite(x).any(axis=0)
     x, valid = _fit_window(x, cfg.window_len, cfg.rate_hz)
     if energy:
         tok_w = token_weights(motion_energy(np.where(valid[:, None], x, np.nan), cfg.rate_hz), token_len)
     else:
         tok_w = np.zeros(cfg.window_len // token_len, np.float32)
+    if cfg.align_gravity:
+        x = _align_gravity(x, valid, chan)
     if cfg.remove_acc_mean:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # absent channels have no mean

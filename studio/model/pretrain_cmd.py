@@ -69,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
                  "stage2": f"{preset.train.pool_pairs} motion-text pairs from studio.synth.sample_pair"
                            if preset.train.use_text else "none (no-text ablation)"},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
     }
+    if info["world_size"] > 1:
+        info["command"] = f"torchrun --nproc_per_node={info['world_size']} -m studio.cli " + command[len("studio "):]
     bar = tqdm(total=preset.train.mask_steps + preset.train.contrastive_steps, disable=rank != 0,
                unit="step", dynamic_ncols=True)
 

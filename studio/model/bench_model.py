@@ -1,0 +1,56 @@
+"""``studio bench model``: encoder latency per window on one core, and how long adding a class takes."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--iterations", type=int, default=300, help="windows to time (after 20 warm-up)")
+    parser.add_argument("--model", default=None, help="checkpoint folder (default: shipped weights)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the target is for one core)")
+
+
+def _ms(fn, n: int) -> float:
+    for _ in range(min(20, n)):
+        fn()
+    t = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - t) / n * 1e3
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from studio import synth
+    from studio.model import load_model
+    from studio.recognition.recogniser import Recogniser
+
+    torch.set_num_threads(args.threads)
+    model = load_model(args.model)
+    rng = np.random.default_rng(0)
+    window = synth.render_gesture("circle_cw", rng, 100.0)
+    batch = model.preprocess([window], rate_hz=100.0)
+    x, valid, chan = (torch.from_numpy(a) for a in (batch.x, batch.valid, batch.chan))
+    n = max(1, args.iterations)
+    with torch.inference_mode():
+        net_ms = _ms(lambda: model.net.embed_motion(x, valid, chan), n)
+    pre_ms = _ms(lambda: model.preprocess([window], rate_hz=100.0), n)
+    full_ms = _ms(lambda: model.embed([window], rate_hz=100.0), n)
+    params = sum(p.numel() for p in model.net.parameters())
+    print(f"threads: {args.threads}; parameters: {params}; window: {model.window_s} s at {model.rate_hz:g} Hz")
+    print(f"encoder ms/window: {net_ms:.3f}")
+    print(f"preprocess ms/window: {pre_ms:.3f}")
+    print(f"embed (preprocess + encoder) ms/window: {full_ms:.3f}")
+    t = time.perf_counter()
+    model.warm_up()
+    print(f"text encoder warm-up s: {time.perf_counter() - t:.2f}")
+    rec = Recogniser(model)
+    takes = [synth.render_gesture("shake", rng, 100.0) for _ in range(5)]
+    t = time.perf_counter()
+    rec.set_class("shake", "shake the device", takes, 100.0)
+    print(f"set_class (5 takes, new text) s: {time.perf_counter() - t:.3f}")
+    return 0
