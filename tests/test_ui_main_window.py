@@ -223,3 +223,31 @@ def test_preferences_dialog_is_built_from_the_settings(window, qtbot):
     assert window.plot.time_window_s == 5.0 and not window.recorder.beep_check.isChecked()
     assert window.live_view.sensitivity.value() == 80 and window.recognition.sensitivity == 0.8
     assert SettingsStore(window.store.directory).load().time_window_s == 5.0
+
+
+class AccOnlyIMU(SineIMU):
+    """Like a micro:bit: no gyroscope (NaN gyro channels), with a notice saying so, and a gap."""
+
+    @property
+    def notices(self):
+        from studio.devices import faults
+
+        return [faults.no_gyroscope("The test board")]
+
+    def read(self, timeout: float = 0.1):
+        chunk = super().read(timeout)
+        chunk.data[:, 3:] = np.nan
+        if 200 <= self.n < 220:
+            chunk.data[:, 0] = np.nan  # a short gap in one accelerometer channel
+        return chunk
+
+
+def test_device_without_gyroscope_is_plotted_and_explained(window, qtbot):
+    window.controller.connect_source(AccOnlyIMU())
+    qtbot.waitUntil(lambda: window.plot.frames >= 3 and window.controller.buffer.written > 300, timeout=5000)
+    qtbot.waitUntil(lambda: window.device_panel.notice_label.text() != "", timeout=3000)
+    data = window.plot.latest_curve_data()
+    assert data[1].size > 10 and all(d.size == 0 for d in data[3:])
+    assert "not measured" in window.plot.plots[1].titleLabel.text
+    assert "not measured" not in window.plot.plots[0].titleLabel.text
+    assert "gyroscope" in window.device_panel.notice_label.text().lower()

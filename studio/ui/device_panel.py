@@ -75,6 +75,10 @@ class DevicePanel(QWidget):
 
         self.state_label = QLabel()
         self.state_label.setObjectName("statePill")
+        self.notice_label = QLabel("")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setStyleSheet("color: #ffd43b;")
+        self.notice_label.setVisible(False)
         self.message_label = QLabel("Choose a device and press Connect.")
         self.message_label.setWordWrap(True)
         self.message_label.setObjectName("deviceMessage")
@@ -100,6 +104,7 @@ class DevicePanel(QWidget):
         box.addLayout(buttons)
         box.addWidget(self.state_label)
         box.addWidget(self.message_label)
+        box.addWidget(self.notice_label)
         box.addLayout(counters)
         box.addWidget(self.profiles_button)
 
@@ -204,6 +209,14 @@ class DevicePanel(QWidget):
         self.dropped_label.setText(f"{c.dropped:,}")
         self.errors_label.setText(f"{c.parse_errors:,}")
         self.reconnects_label.setText(str(c.reconnects))
+        try:
+            notices = list(getattr(self.controller.source, "notices", []) or [])
+        except Exception:  # a source's notices must never break the panel
+            notices = []
+        text = " ".join(str(n) for n in notices)
+        if text != self.notice_label.text():
+            self.notice_label.setText(text)
+            self.notice_label.setVisible(bool(text))
 
     # -- simulator gestures --------------------------------------------------------------------
     def gesture_names(self) -> list[str]:

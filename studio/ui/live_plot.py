@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox, QGraphicsItem, QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget,
 )
@@ -29,6 +29,24 @@ pg.setConfigOptions(antialias=False, useOpenGL=False, background="#15181d", fore
 AXIS_COLOURS = ("#ff6b6b", "#51cf66", "#4dabf7")  # x, y, z: the usual red/green/blue convention
 QUANTITY_NAMES = {"g": "Accelerometer", "deg/s": "Gyroscope", "rad/s": "Gyroscope", "uT": "Magnetometer",
                   "µT": "Magnetometer"}
+
+
+class WindowCurve(pg.PlotCurveItem):
+    """A curve whose bounding rectangle is set by its plot (the visible time window and y range),
+    instead of being recomputed from the data after every ``setData``: Qt asks for it several times per
+    frame and pyqtgraph's version scans the data each time. Drawing is clipped to the view anyway."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self._bounds = QRectF()
+
+    def set_bounds(self, rect: QRectF) -> None:
+        if rect != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = rect
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
+        return self._bounds
 
 
 def group_channels(info: StreamInfo) -> list[tuple[str, str, list[int]]]:
@@ -75,12 +93,15 @@ class LivePlot(QWidget):
         self.paused = False
         self.frames = 0  # redraws done (the benchmark reads this)
         self._clip_shown = False
+        self._clip_seconds = 0.0
         self._written_at_draw = -1
         self._info: StreamInfo | None = None
         self._buffer: RingBuffer | None = None
-        self._curves: list[tuple[int, pg.PlotCurveItem]] = []
+        self._curves: list[tuple[int, WindowCurve]] = []
         self._plots: list[pg.PlotItem] = []
         self._groups: list[list[int]] = []
+        self._titles: list[str] = []
+        self._missing: list[bool] = []
         self._y_ranges: list[tuple[float, float] | None] = []
 
         self.pause_button = QPushButton("Pause")
@@ -134,6 +155,8 @@ class LivePlot(QWidget):
         self.graphics.clear()
         self._curves, self._plots = [], []
         self._groups = [indices for _, _, indices in group_channels(info)]
+        self._titles = [f"<b>{title}</b>" for title, _, _ in group_channels(info)]
+        self._missing = [False] * len(self._groups)
         self._y_ranges = [None] * len(self._groups)
         previous = None
         for row, (title, unit, indices) in enumerate(group_channels(info)):
@@ -152,9 +175,11 @@ class LivePlot(QWidget):
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             legend = plot.addLegend(offset=(8, 4), colCount=len(indices), labelTextSize="9pt")
             legend.setBrush(pg.mkBrush(21, 24, 29, 200))
+            for item in (legend, plot.titleLabel):  # static text: draw it once, then blit
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             for k, idx in enumerate(indices):
                 pen = pg.mkPen(AXIS_COLOURS[k % len(AXIS_COLOURS)], width=1)
-                curve = pg.PlotCurveItem(pen=pen, name=_label(info.channels[idx]), skipFiniteCheck=True)
+                curve = WindowCurve(pen=pen, name=_label(info.channels[idx]), skipFiniteCheck=True)
                 plot.addItem(curve)
                 self._curves.append((idx, curve))
             if previous is not None:
@@ -185,8 +210,9 @@ class LivePlot(QWidget):
         self.time_window_s = float(seconds)
         if self.window_spin.value() != seconds:
             self.window_spin.setValue(seconds)
-        for plot in self._plots:
+        for k, plot in enumerate(self._plots):
             plot.setXRange(-self.time_window_s, 0, padding=0)
+            self._set_curve_bounds(k)
 
     def refresh(self) -> None:
         """Redraw from the buffer; cheap enough for every GUI timer tick."""
@@ -200,10 +226,27 @@ class LivePlot(QWidget):
             return
         self._written_at_draw = self._buffer.written
         rel, shown = peak_downsample(t - t[-1], x, self._pixel_width())
+        finite = np.isfinite(shown)
+        all_finite, any_finite = finite.all(axis=0), finite.any(axis=0)
         for idx, curve in self._curves:
-            curve.setData(rel, shown[:, idx], skipFiniteCheck=True)
+            if all_finite[idx]:
+                curve.setData(rel, shown[:, idx], skipFiniteCheck=True)
+            elif any_finite[idx]:  # gaps (NaN) in this channel: draw the pieces between them
+                curve.setData(rel, shown[:, idx], connect="finite")
+            else:  # a channel this device does not measure
+                curve.setData([], [])
+        self._mark_missing(any_finite)
         self._fit_y(shown)
         self.frames += 1
+
+    def _mark_missing(self, present: np.ndarray) -> None:
+        for k, (plot, indices) in enumerate(zip(self._plots, self._groups)):
+            missing = not present[indices].any()
+            if missing != self._missing[k]:
+                self._missing[k] = missing
+                title = self._titles[k] + ("  <span style='color:#868e96'>(not measured by this device)</span>"
+                                           if missing else "")
+                plot.setTitle(title, size="10pt")
 
     def _pixel_width(self) -> int:
         if not self._plots:
@@ -216,9 +259,10 @@ class LivePlot(QWidget):
         more than drawing the curves."""
         for k, (plot, indices) in enumerate(zip(self._plots, self._groups)):
             block = x[:, indices]
-            lo, hi = float(np.nanmin(block)), float(np.nanmax(block))
-            if not (np.isfinite(lo) and np.isfinite(hi)):
+            block = block[np.isfinite(block)]
+            if block.size == 0:
                 continue
+            lo, hi = float(block.min()), float(block.max())
             span = max(hi - lo, 1e-3)
             current = self._y_ranges[k]
             if current is not None and current[0] <= lo and hi <= current[1] \
@@ -227,12 +271,24 @@ class LivePlot(QWidget):
             target = (lo - 0.15 * span, hi + 0.15 * span)
             self._y_ranges[k] = target
             plot.setYRange(*target, padding=0)
+            self._set_curve_bounds(k)
+
+    def _set_curve_bounds(self, k: int) -> None:
+        """Bounds of plot ``k``'s curves: its time window (and any take shown) and y range, with margin."""
+        lo, hi = self._y_ranges[k] or (-1.0, 1.0)
+        span = hi - lo
+        x0 = -max(self.time_window_s, self._clip_seconds) - 1.0
+        rect = QRectF(x0, lo - span, -x0 + 1.0, 3 * span)
+        for idx, curve in self._curves:
+            if idx in self._groups[k]:
+                curve.set_bounds(rect)
 
     def show_clip(self, samples: np.ndarray, rate_hz: float, title: str = "") -> None:
         """Show a recorded take (T, C) instead of the live stream until resumed."""
         if self._info is None or samples.shape[1] != len(self._info.channels):
             self._build(StreamInfo(rate_hz=rate_hz, device="take"))
         n = samples.shape[0]
+        self._clip_seconds = n / rate_hz
         rel = (np.arange(n, dtype=np.float64) - (n - 1)) / rate_hz
         for idx, curve in self._curves:
             curve.setData(rel, samples[:, idx], skipFiniteCheck=True)
