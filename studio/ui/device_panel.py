@@ -118,6 +118,7 @@ class DevicePanel(QWidget):
         layout.addWidget(self.gesture_box)
         layout.addStretch(1)
 
+        self._list_serial_ports()
         controller.state_changed.connect(self._on_state_changed)
         controller.buffer_changed.connect(self._refresh_gestures)
         self._on_state_changed("disconnected", "Choose a device and press Connect.")
@@ -142,6 +143,18 @@ class DevicePanel(QWidget):
             self.select_uri(text.strip())
         else:
             self.select_uri(self.controller.uri or "simulator")
+
+    def _list_serial_ports(self) -> None:
+        """Serial ports are listed at once (milliseconds); BLE devices need a Scan (seconds)."""
+        try:
+            from studio.devices.discover_cmd import list_serial_ports
+
+            ports = list_serial_ports()
+        except Exception:  # no pyserial or no permission to list: the Scan button says why
+            return
+        for port in ports:
+            if self.device_combo.findData(port.uri) < 0:
+                self.device_combo.insertItem(self.device_combo.count() - 1, port.label, port.uri)
 
     def edit_ble_profiles(self) -> None:
         from studio.ui.ble_profile_editor import BleProfileEditor
