@@ -218,3 +218,26 @@ def test_accelerometer_only_and_nine_axis_devices(sim):
         assert rec.channels == tuple(c for c in channels if not c.startswith("mag"))
         assert rec.windows[0].shape[1] == len(rec.channels)
         to_canonical_order(rec.windows[0], rec.channels)  # what the model's preprocessing accepts
+
+
+def test_rhythmic_movement_is_not_offered_as_gestures():
+    """Steps every 1.1 s make one movement each; once the rhythm is clear they are not classified,
+    and an irregular movement afterwards is."""
+    rng = np.random.default_rng(0)
+    x = np.zeros((int(30 * RATE), 6), np.float32)
+    x[:, 2] = 1.0
+    x += rng.normal(0, 0.003, x.shape).astype(np.float32)
+    burst = int(0.4 * RATE)
+    for k in range(15):
+        i = int((2.0 + 1.1 * k) * RATE)
+        x[i:i + burst, 3] += 200 * np.sin(np.linspace(0, np.pi, burst))
+    i = int(24.0 * RATE)
+    x[i:i + 2 * burst, 5] += 300 * np.sin(np.linspace(0, 2 * np.pi, 2 * burst))
+    events, candidates = [], []
+    live = LiveRecogniser(CountingRecogniser(), RATE, on_event=events.append, on_candidate=candidates.append,
+                          config=LiveConfig(refractory_s=0.0))
+    t = np.arange(len(x)) / RATE
+    for i in range(0, len(x), 5):
+        live.push(t[i:i + 5], x[i:i + 5])
+    assert [c.reason for c in candidates] == ["event"] * 3 + ["rhythmic"] * 12 + ["event"]
+    assert events[-1].t_start > 23.0

@@ -4,8 +4,8 @@ Segmentation is driven by motion energy (:mod:`studio.signals.nucleus`): a movem
 energy rises above ``on_level`` and *ends* when it has stayed below ``off_level`` for ``gap_s`` (the same
 gap the nucleus detector merges over, so a pause inside a letter does not split it). When it ends, the
 window handed to the recogniser is centred on the movement's nucleus, so a gesture is classified once per
-performance; a movement longer than ``max_active_s`` is classified at that point (fallback) and its
-remainder falls in the refractory period, so continuous motion (walking) cannot fire repeatedly. Per sample the cost is a short energy update; the model runs only at the end
+performance; a movement longer than ``max_active_s`` is cut there (fallback) and, by default, not
+classified: continuous motion such as walking is ordinary activity (``classify_long`` turns it on). Per sample the cost is a short energy update; the model runs only at the end
 of a movement.
 
 Everything runs on the caller's thread (the StreamRunner's), so the event callback gets the arrival time of
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,10 +45,20 @@ class LiveConfig:
     floor_percentile: float = 30.0
     gap_s: float = nucleus.GAP_S  # quiet this long ends the movement
     min_active_s: float = 0.12  # shorter bursts (knocks, sensor glitches) are ignored
-    max_active_s: float = 3.0  # fallback: classify a movement that goes on this long
+    max_active_s: float = 3.0  # a movement going on this long is cut here (gestures last < 2.5 s)
+    # Classify such a cut-off piece? Off by default: continuous movement (walking, fidgeting on and on) is
+    # ordinary activity, and offering it to the recogniser every few seconds was the main source of false
+    # triggers in simulated idle motion.
+    classify_long: bool = False
     context_s: float = 0.3  # samples kept before the movement's start (and at most after its end)
     window_s: float = 2.56  # longest window handed to the recogniser (the model's window)
-    refractory_s: float = 0.5  # ignore movements starting this soon after the end of a recognised one
+    refractory_s: float = 0.5  # ignore movements starting this soon after a recognised or too long one
+    # Rhythmic movement (walking, running, pumping) is not a gesture: when the last ``rhythm_count``
+    # movements recur at near-equal intervals with near-equal durations (coefficient of variation below
+    # ``rhythm_cv``), they are not classified.
+    rhythm_count: int = 4
+    rhythm_cv: float = 0.12
+    rhythm_max_interval_s: float = 2.0  # steps recur faster than this; performed gestures rarely do
     energy_context_s: float = 0.2  # samples before each chunk re-used so energy smoothing has context
 
 
@@ -78,9 +89,10 @@ class Candidate:
     confidence: float
     scores: dict[str, float]
     rejected: bool
-    reason: str  # "event", "rejected", "refractory", "no-nucleus"
-    t_start: float
+    reason: str  # "event", "rejected", "refractory", "no-nucleus", "too-long", "rhythmic"
+    t_start: float  # sample times of the window's first and last samples
     t_end: float
+    duration_s: float = 0.0  # of the movement itself (energy above the quiet level)
 
 
 class LiveRecogniser:
@@ -137,18 +149,15 @@ class LiveRecogniser:
             self._active_start: int | None = None  # absolute sample index where the movement started
             self._last_loud = -1  # absolute index of the last sample above off_level
             self._last_event_end = -np.inf  # sample time of the last event's end
+            self._recent: deque[tuple[float, float]] = deque(maxlen=8)  # (start, duration) of movements
             self._last_t = -np.inf
             self._energy_done = 0  # absolute index of the first sample whose energy is not yet final
             self._hist = np.zeros(max(1, int(self.config.floor_s * self.rate_hz)))  # recent energies
             self._hist_n = 0
             self._since_floor = 0
             self._levels: tuple[float, float, float] | None = None  # (on, off, peak) once the floor is known
-            floor = nucleus.IDLE_LEVEL  # until 0.5 s of stream give a floor: a typical noisy sensor's
-            cfg = self.config
-            self._initial_levels = (max(cfg.min_on_level, floor * cfg.on_factor + cfg.on_margin),
-                                    floor * cfg.off_factor + cfg.off_margin,
-                                    max(cfg.min_on_level, floor * cfg.peak_factor + cfg.on_margin))
             self._peak = 0.0  # highest energy of the movement in progress
+            self._duration = 0.0  # of the movement being classified
 
     def __call__(self, chunk: Chunk) -> None:
         self.feed(chunk)
@@ -194,8 +203,6 @@ class LiveRecogniser:
     def _track_floor(self, energy: np.ndarray) -> None:
         """Update the floor and the levels derived from it (re-estimated four times a second)."""
         cfg, hist = self.config, self._hist
-        if self._active_start is not None and self._hist_n < hist.size // 2:
-            return  # a movement right after the start must not become the floor
         e = energy[-hist.size:]
         hist[: hist.size - e.size] = hist[e.size:]
         hist[hist.size - e.size:] = e
@@ -216,7 +223,9 @@ class LiveRecogniser:
         max_n = int(round(cfg.max_active_s * rate))
         events: list[LiveEvent] = []
         self._track_floor(energy)
-        on_level, off_level, peak_level = self._levels or self._initial_levels
+        if self._levels is None:  # the first half second only measures the floor
+            return events
+        on_level, off_level, peak_level = self._levels
         for i, e in enumerate(energy):
             idx = base + i
             if self._active_start is None:
@@ -248,8 +257,19 @@ class LiveRecogniser:
         t_all, x_all = self._buf.latest(written - lo)
         t_move_start = float(t_all[max(0, start - lo)])
         t_move_end = float(t_all[max(0, end - 1 - lo)])
+        self._duration = (end - start) / rate
+        if not fallback:
+            self._recent.append((t_move_start, self._duration))
         if t_move_start - self._last_event_end < cfg.refractory_s:
             self._report(None, 0.0, {}, False, "refractory", t_all)
+            return []
+        if not fallback and self._rhythmic():
+            self._report(None, 0.0, {}, False, "rhythmic", t_all)
+            return []
+        if fallback and not cfg.classify_long:
+            # What follows closely is more of the same activity: the refractory period covers it too.
+            self._last_event_end = max(self._last_event_end, t_move_end)
+            self._report(None, 0.0, {}, False, "too-long", t_all)
             return []
         core = nucleus.find_nucleus(x_all, rate, self.channels)
         if core is None:
@@ -279,10 +299,24 @@ class LiveRecogniser:
             self.on_event(ev)
         return [ev]
 
+    def _rhythmic(self) -> bool:
+        k = self.config.rhythm_count
+        if k < 3 or len(self._recent) < k:
+            return False
+        starts, durations = np.array(list(self._recent)[-k:]).T
+        intervals = np.diff(starts)
+        if intervals.max() > self.config.rhythm_max_interval_s:
+            return False
+
+        def cv(v: np.ndarray) -> float:
+            return float(v.std() / max(v.mean(), 1e-9))
+
+        return cv(intervals) < self.config.rhythm_cv and cv(durations) < self.config.rhythm_cv
+
     def _report(self, label, confidence, scores, rejected, reason, t) -> None:
         if self.on_candidate is not None and len(t):
             self.on_candidate(Candidate(label, float(confidence), scores, rejected, reason,
-                                        float(t[0]), float(t[-1])))
+                                        float(t[0]), float(t[-1]), self._duration))
 
 
 def _interior_energy(x: np.ndarray, rate_hz: float, lo: int, hi: int) -> np.ndarray | None:
