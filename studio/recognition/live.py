@@ -59,6 +59,7 @@ class LiveConfig:
     rhythm_count: int = 4
     rhythm_cv: float = 0.12
     rhythm_max_interval_s: float = 2.0  # steps recur faster than this; performed gestures rarely do
+    rhythm_hold_s: float = 3.0  # once rhythmic, movements starting within this of the last one are too
     energy_context_s: float = 0.2  # samples before each chunk re-used so energy smoothing has context
 
 
@@ -150,6 +151,7 @@ class LiveRecogniser:
             self._last_loud = -1  # absolute index of the last sample above off_level
             self._last_event_end = -np.inf  # sample time of the last event's end
             self._recent: deque[tuple[float, float]] = deque(maxlen=8)  # (start, duration) of movements
+            self._rhythm_until = -np.inf  # sample time until which movements count as part of a rhythm
             self._last_t = -np.inf
             self._energy_done = 0  # absolute index of the first sample whose energy is not yet final
             self._hist = np.zeros(max(1, int(self.config.floor_s * self.rate_hz)))  # recent energies
@@ -263,7 +265,8 @@ class LiveRecogniser:
         if t_move_start - self._last_event_end < cfg.refractory_s:
             self._report(None, 0.0, {}, False, "refractory", t_all)
             return []
-        if not fallback and self._rhythmic():
+        if not fallback and (t_move_start < self._rhythm_until or self._rhythmic()):
+            self._rhythm_until = t_move_start + cfg.rhythm_hold_s  # e.g. two steps merged into one
             self._report(None, 0.0, {}, False, "rhythmic", t_all)
             return []
         if fallback and not cfg.classify_long:
