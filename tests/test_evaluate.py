@@ -140,7 +140,7 @@ def test_evaluate_cli_end_to_end_with_peers(tmp_path, capsys):
     data = make_set(np.random.default_rng(5), n_per_class=8)
     save_npz(tmp_path / "data.npz", data)
     out = tmp_path / "rows.json"
-    rc = studio_main(["evaluate", str(tmp_path / "data.npz"), "--shots", "0,1,3", "--seeds", "2",
+    rc = studio_main(["evaluate", str(tmp_path / "data.npz"), "--shots", "0,1,3", "--seeds", "1",
                       "--methods", "dtw_1nn,minirocket", "--json", str(out), "--quiet"])
     assert rc == 0
     rows = json.loads(out.read_text())
@@ -201,3 +201,29 @@ def test_packaged_conversion_reproduces_the_shipped_set(tmp_path):
     assert built.descriptions == {} and built.labels[0].startswith("subject_")
     with pytest.raises(ValueError, match="unknown set"):
         build_all(tmp_path, ["uwave"])
+
+
+def test_unimotion_method_batches_exactly_like_the_recogniser(tmp_path):
+    """An untrained tiny checkpoint is enough to check the plumbing (not accuracy)."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    from studio.model.checkpoint import save_checkpoint
+    from studio.model.config import PRESETS
+    from studio.model.encoder import MotionTextModel
+    from studio.recognition.evaluate import UniMotionMethod, make_method
+
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "m", MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], step=0)
+    shared: dict = {}
+    plain = make_method("unimotion", tmp_path / "m", shared)
+    refined = make_method("unimotion+refine", tmp_path / "m", shared)
+    assert isinstance(plain, UniMotionMethod) and plain.model is refined.model  # loaded once
+
+    data = make_set(np.random.default_rng(6), n_per_class=6)
+    rows = evaluate(data, shots=[0, 2], label_fraction=None, seeds=1, methods=[plain, refined])
+    assert {(r["method"], r["setting"]) for r in rows} == {
+        (m, s) for m in ("unimotion", "unimotion+refine") for s in ("zero-shot", "2-shot")}
+    test = [data.series(i) for i in np.nonzero(data.split == "test")[0]]
+    names, sims = plain._batch_similarities(test)
+    per_window = [max(d, key=d.get) for d in (plain._rec.similarities(x, 50.0, data.channels) for x in test)]
+    assert [names[k] for k in sims.argmax(axis=1)] == per_window == plain.predict(test)
