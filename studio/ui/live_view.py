@@ -45,7 +45,8 @@ class LiveView(QWidget):
         self.state_label.setWordWrap(True)
         self.state_label.setStyleSheet("color: #aab2bd;")
         self.bars_box = QGroupBox("How well the last movement matched each gesture")
-        self.bars_grid = QGridLayout(self.bars_box)
+        self._bars_layout = QVBoxLayout(self.bars_box)
+        self._bars_widget: QWidget | None = None
         self.log = QListWidget()
 
         self.sensitivity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
@@ -113,10 +114,14 @@ class LiveView(QWidget):
 
     # -- bars and log --------------------------------------------------------------------------
     def rebuild_bars(self) -> None:
-        while self.bars_grid.count():
-            item = self.bars_grid.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        """One row per gesture; the whole block is replaced, so no stale row or stretch survives."""
+        if self._bars_widget is not None:
+            self._bars_widget.hide()
+            self._bars_layout.removeWidget(self._bars_widget)
+            self._bars_widget.deleteLater()
+        self._bars_widget = QWidget()
+        grid = QGridLayout(self._bars_widget)
+        grid.setContentsMargins(0, 0, 0, 0)
         self._bars.clear()
         recogniser = self.service.recogniser
         names = recogniser.classes if recogniser is not None else []
@@ -127,13 +132,15 @@ class LiveView(QWidget):
             bar = QProgressBar(minimum=0, maximum=100)
             bar.setFormat("%p %")
             bar.setStyleSheet(BAR_STYLE.format(colour="#4dabf7"))
-            self.bars_grid.addWidget(label, row, 0)
-            self.bars_grid.addWidget(bar, row, 1)
+            grid.addWidget(label, row, 0)
+            grid.addWidget(bar, row, 1)
             self._bars[name] = (label, bar)
         if not names:
-            self.bars_grid.addWidget(QLabel("No gestures to recognise yet."), 0, 0)
-        self.bars_grid.setRowStretch(len(names) + 1, 1)
-        self.bars_grid.setColumnStretch(1, 1)
+            grid.addWidget(QLabel("No gestures to recognise yet."), 0, 0)
+        grid.setColumnStretch(1, 1)
+        self._bars_layout.insertWidget(0, self._bars_widget)
+        if self._bars_layout.count() == 1:
+            self._bars_layout.addStretch(1)
 
     def _show_scores(self, scores: dict[str, float], winner: str | None) -> None:
         for name, (_, bar) in self._bars.items():
