@@ -109,7 +109,7 @@ PRESETS: dict[str, Preset] = {
     # small runs for the ablation (nucleus vs random masking, with/without text)
     "ablation": Preset(
         model=ModelConfig(d_model=64, n_layers=4, n_heads=4, embed_dim=128),
-        train=TrainConfig(mask_steps=400, contrastive_steps=500, batch_size=64, pool_unlabeled=2000,
-                          pool_pairs=3000, save_every=200),
+        train=TrainConfig(mask_steps=600, contrastive_steps=1200, batch_size=64, pool_unlabeled=2000,
+                          pool_pairs=4000, save_every=300),
     ),
 }

@@ -56,6 +56,18 @@ def synthetic_holdout(model, seed: int = 0, n_per_class: int = 12, shots=(1, 5))
     return out
 
 
+def feature_mean(model, seed: int = 0, n: int = 400) -> list[float]:
+    """Mean pooled encoder feature over generated unlabeled motion (centres the few-shot feature space)."""
+    import torch
+
+    from studio.model.data import synth_unlabeled
+
+    b = synth_unlabeled(n, np.random.default_rng(seed), model.preset.pre, model.preset.model.token_len).batch
+    with torch.inference_mode():
+        _, pooled = model.net.encoder(*(torch.from_numpy(a) for a in (b.x, b.valid, b.chan)))
+    return [round(float(v), 6) for v in pooled.mean(0)]
+
+
 def calibration(model, seed: int = 0, n: int = 60) -> dict:
     """Similarity statistics a recogniser uses before the user calibrates: how similar ordinary idle
     movement looks to gesture descriptions, versus how similar real gestures look to their own."""
@@ -68,6 +80,17 @@ def calibration(model, seed: int = 0, n: int = 60) -> dict:
     idle_sim = (model.embed(idle) @ text.T).max(1)
     emb, y = _render_set(names, max(1, n // len(names)), rng, model)
     own = (emb @ text.T)[np.arange(len(y)), y]
-    return {"idle_text_sim_p95": round(float(np.percentile(idle_sim, 95)), 4),
+    # how similar two performances of one gesture are in feature space (same holding, like one user's takes)
+    same = synth.Domain.default().with_(orientation_deg=15.0)
+    feats = []
+    for name in names:
+        windows = [synth.render_gesture(name, rng, 100.0, domain=same) for _ in range(3)]
+        f = model.embed_features(windows, rate_hz=100.0)[1]
+        feats += [float(f[i] @ f[j]) for i in range(3) for j in range(i + 1, 3)]
+    idle_feat = model.embed_features(idle, rate_hz=100.0)[1]
+    return {"feature_sim_p10": round(float(np.percentile(feats, 10)), 4),
+            "feature_sim_median": round(float(np.median(feats)), 4),
+            "idle_feature_sim_median": round(float(np.median(idle_feat @ idle_feat.T)), 4),
+            "idle_text_sim_p95": round(float(np.percentile(idle_sim, 95)), 4),
             "gesture_text_sim_p10": round(float(np.percentile(own, 10)), 4),
             "gesture_text_sim_median": round(float(np.median(own)), 4)}

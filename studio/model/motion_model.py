@@ -56,6 +56,35 @@ class MotionModel:
                 out.append(e.numpy())
         return np.concatenate(out) if out else np.zeros((0, self.dim), np.float32)
 
+    @property
+    def feature_mean(self) -> np.ndarray:
+        """Mean pooled encoder feature over generated motion (stored with the weights; zeros if absent)."""
+        mean = self.meta.get("feature_mean")
+        return np.asarray(mean, np.float32) if mean else np.zeros(self.preset.model.d_model, np.float32)
+
+    def features_batch(self, batch: Batch, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """(joint (n, E), features (n, D)) of a preprocessed batch, both L2-normalised.
+
+        ``features`` are the encoder's pooled token states, centred on :attr:`feature_mean`: a general
+        description of the movement, better than the joint space for comparing takes with takes (the
+        joint space is shaped by the generator's gesture vocabulary; measured on BasicMotions 5-shot:
+        87.5 % vs 75.8 %)."""
+        joint, feats = [], []
+        mean = torch.from_numpy(self.feature_mean)
+        with torch.inference_mode():
+            for i in range(0, batch.x.shape[0], chunk):
+                x, valid, chan = (torch.from_numpy(a[i:i + chunk]) for a in (batch.x, batch.valid, batch.chan))
+                _, pooled = self.net.encoder(x, valid, chan)
+                joint.append(torch.nn.functional.normalize(self.net.motion_proj(pooled), dim=-1).numpy())
+                feats.append(torch.nn.functional.normalize(pooled - mean, dim=-1).numpy())
+        if not joint:
+            return np.zeros((0, self.dim), np.float32), np.zeros((0, self.preset.model.d_model), np.float32)
+        return np.concatenate(joint), np.concatenate(feats)
+
+    def embed_features(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0):
+        """(joint (n, E), features (n, D)) for raw windows; see :meth:`features_batch`."""
+        return self.features_batch(self.preprocess(windows, channels, rate_hz))
+
     def embed(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0) -> np.ndarray:
         """(n, E) float32 L2-normalised embeddings of windows ((n, T, C) array or list of (T, C))."""
         return self.embed_batch(self.preprocess(windows, channels, rate_hz))
@@ -79,9 +108,17 @@ class MotionModel:
         return np.stack([self._text_cache[t] for t in texts]).astype(np.float32)
 
 
-def load_model(path=None) -> MotionModel:
-    """Load a checkpoint folder (None = the shipped weights under resources/model/)."""
+def load_model(path=None, threads: int | None = 1) -> MotionModel:
+    """Load a checkpoint folder (None = the shipped weights under resources/model/).
+
+    ``threads`` sets torch's intra-op threads for the process (None leaves it alone). One is the default
+    because a window takes about a millisecond: splitting it over cores only adds synchronisation, and on
+    a busy machine two threads made single-window embedding ~20x slower (130 ms vs 7 ms measured here).
+    """
     from studio.model.checkpoint import load_checkpoint
+
+    if threads is not None:
+        torch.set_num_threads(threads)
 
     net, preset, meta = load_checkpoint(SHIPPED if path is None else path)
     return MotionModel(net, preset, meta)

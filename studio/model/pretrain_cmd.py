@@ -95,10 +95,12 @@ def run(args: argparse.Namespace) -> int:
     if rank != 0:
         return 0
     if not args.no_eval:
-        from studio.model.holdout import calibration, synthetic_holdout
+        from studio.model.holdout import calibration, feature_mean, synthetic_holdout
         from studio.model.motion_model import MotionModel
 
         model = MotionModel(trainer.net.eval(), preset)
+        info["feature_mean"] = feature_mean(model, seed=preset.train.seed + 777)
+        model.meta["feature_mean"] = info["feature_mean"]
         metrics.update(synthetic_holdout(model, seed=preset.train.seed + 12345))
         info["calibration"] = calibration(model, seed=preset.train.seed + 999)
     meta = read_config(args.out)

@@ -1,20 +1,24 @@
 """Few-shot and zero-shot gesture recognition on top of a pre-trained :class:`MotionModel`.
 
-A class is a *prototype* in the joint motion-text space: the normalised fusion of its description's text
-embedding and the mean embedding of its takes, ``p = norm(w * text + (1 - w) * norm(mean(takes)))`` with
-``w = TEXT_PRIOR / (TEXT_PRIOR + n_takes)``. With no takes the class is recognised from words alone
-(zero-shot); each take moves the prototype towards how this person performs it. Adding a class only
-embeds its takes (no backbone training), so it takes well under a second once MiniLM is loaded.
+A class fuses its description and its takes. Its score for a window q is
+    s_c(q) = w * cos(joint(q), text_c) + (1 - w) * cos(feat(q), mean_feat_c),   w = TEXT_PRIOR / (TEXT_PRIOR + n)
+where ``joint`` is the motion-text space (for the description), ``feat`` the encoder's general movement
+features (for comparing with the takes; measured better for take-to-take comparison than the joint space)
+and n the number of takes. With no takes the class is recognised from words alone (zero-shot); each take
+moves the score towards how this person performs it. Adding a class only embeds its takes (no backbone
+training): well under a second once MiniLM is loaded (:meth:`MotionModel.warm_up`).
 
-Rejection ("none of these", open set). For each class c two similarity levels are kept:
-  * pos_c, how similar genuine performances are to the class: the 10th percentile of *leave-one-out*
-    similarities of its takes to the prototype built without them (>= 2 takes); with fewer takes, the
-    model's calibration statistic for gestures vs their own description (stored with the weights);
-  * neg_c, how similar ordinary movement is: the 95th percentile of the similarity of calibration
-    negatives (idle, fidgeting, walking; from :meth:`calibrate`, else generated idle motion) to p_c.
+Rejection ("none of these", open set). For each class c two score levels are kept:
+  * pos_c, how genuine performances score: the 10th percentile of *leave-one-out* scores of its takes
+    (each take against the class built without it; >= 2 takes). With one take or none, the model's
+    calibration statistics stand in (how similar two performances of a generated gesture are, and how
+    similar gestures are to their own description; stored with the weights);
+  * neg_c, how ordinary movement scores: the 95th percentile of the scores of calibration negatives
+    (idle, fidgeting, walking; from :meth:`calibrate` / :meth:`calibrate_default`).
 The threshold is ``thr_c = neg_c + (1 - sensitivity) * (pos_c - neg_c)``: sensitivity 1 fires on anything
-more gesture-like than 95 % of ordinary movement, 0 only on what is as close as the class's own takes, and
-0.5 (default) halfway. A window is rejected when its best class's similarity is below that class's thr_c.
+scoring above 95 % of ordinary movement, 0 only on what scores like the class's own takes, and 0.5
+(default) halfway. A window is rejected when its best class's score is below that class's threshold.
+Before any calibration neg_c falls back to the model's stored idle statistic.
 """
 
 from __future__ import annotations
@@ -49,12 +53,13 @@ class Prediction:
 class _Class:
     name: str
     text: str
-    text_emb: np.ndarray
+    text_emb: np.ndarray  # (E,) joint space
     takes: list[np.ndarray]
-    take_emb: np.ndarray  # (n, E) backbone embeddings, before the adapter
+    take_emb: np.ndarray  # (n, E) joint-space embeddings of the takes
+    take_feat: np.ndarray  # (n, D) encoder features of the takes, before the adapter
     rate_hz: float
     channels: tuple[str, ...]
-    proto: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    feat_proto: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     pos: float = DEFAULT_POS
 
 
@@ -70,11 +75,12 @@ class Recogniser:
         self.temperature = temperature
         self._sensitivity = float(np.clip(sensitivity, 0.0, 1.0))
         self._classes: dict[str, _Class] = {}
-        self._neg_emb: np.ndarray | None = None
-        self._adapter: np.ndarray | None = None  # (E, E) residual linear map from refine()
+        self._neg: tuple[np.ndarray, np.ndarray] | None = None  # (joint, feat) of calibration negatives
+        self._adapter: np.ndarray | None = None  # (D, D) residual linear map on features, from refine()
         self._lock = threading.RLock()
         cal = (getattr(model, "meta", None) or {}).get("calibration", {})
-        self._default_pos = float(cal.get("gesture_text_sim_p10", DEFAULT_POS))
+        self._default_text_pos = float(cal.get("gesture_text_sim_p10", DEFAULT_POS))
+        self._default_feat_pos = float(cal.get("feature_sim_p10", DEFAULT_POS))
         self._default_neg = float(cal.get("idle_text_sim_p95", DEFAULT_NEG))
 
     # -- classes -------------------------------------------------------------------------------------------
@@ -87,7 +93,7 @@ class Recogniser:
         with self._lock:
             c = self._classes[name]
             return {"n_takes": len(c.takes), "from_text_only": not c.takes, "text": c.text,
-                    "threshold": self._threshold(c), "pos": c.pos, "neg": self._neg(c)}
+                    "threshold": self._threshold(c), "pos": c.pos, "neg": self._neg_level(c)}
 
     def set_class(self, name: str, text: str, takes, rate_hz: float = 100.0,
                   channels=CANONICAL_CHANNELS) -> None:
@@ -101,9 +107,12 @@ class Recogniser:
         if not text and not takes:
             raise ValueError(f"class {name!r} needs a description or at least one take")
         text_emb = self.model.embed_text([text or name])[0]
-        take_emb = (self.model.embed(takes, channels=tuple(channels), rate_hz=rate_hz) if takes
-                    else np.zeros((0, text_emb.shape[0]), np.float32))
-        c = _Class(name, text, text_emb, takes, take_emb, float(rate_hz), tuple(channels))
+        if takes:
+            take_emb, take_feat = self.model.embed_features(takes, channels=tuple(channels), rate_hz=rate_hz)
+        else:
+            take_emb = np.zeros((0, text_emb.shape[0]), np.float32)
+            take_feat = np.zeros((0, self.model.preset.model.d_model), np.float32)
+        c = _Class(name, text, text_emb, takes, take_emb, take_feat, float(rate_hz), tuple(channels))
         with self._lock:
             self._classes[name] = c
             self._update(c)
@@ -113,36 +122,46 @@ class Recogniser:
             self._classes.pop(name, None)
 
     # -- prototypes and thresholds ----------------------------------------------------------------------
-    def _adapt(self, emb: np.ndarray) -> np.ndarray:
-        if self._adapter is None or emb.size == 0:
-            return emb
-        return _norm(emb + emb @ self._adapter)
+    def _adapt(self, feat: np.ndarray) -> np.ndarray:
+        if self._adapter is None or feat.size == 0:
+            return feat
+        return _norm(feat + feat @ self._adapter)
 
-    def _proto(self, text_emb: np.ndarray, take_emb: np.ndarray) -> np.ndarray:
-        n = take_emb.shape[0]
-        if n == 0:
-            return _norm(text_emb)
-        w = TEXT_PRIOR / (TEXT_PRIOR + n)
-        return _norm(w * text_emb + (1 - w) * _norm(take_emb.mean(0)))
+    @staticmethod
+    def _score(joint: np.ndarray, feat: np.ndarray, text_emb: np.ndarray, feat_proto: np.ndarray | None,
+               n_takes: int) -> np.ndarray:
+        """Fused class score of windows (joint (m, E), adapted feat (m, D)) -> (m,)."""
+        text_sim = joint @ text_emb
+        if n_takes == 0 or feat_proto is None:
+            return text_sim
+        w = TEXT_PRIOR / (TEXT_PRIOR + n_takes)
+        return w * text_sim + (1 - w) * (feat @ feat_proto)
 
     def _update(self, c: _Class) -> None:
-        emb = self._adapt(c.take_emb)
-        c.proto = self._proto(c.text_emb, emb)
-        if emb.shape[0] >= 2:
-            loo = [float(emb[i] @ self._proto(c.text_emb, np.delete(emb, i, 0))) for i in range(emb.shape[0])]
+        feat = self._adapt(c.take_feat)
+        n = feat.shape[0]
+        c.feat_proto = _norm(feat.mean(0)) if n else np.zeros(0, np.float32)
+        if n >= 2:
+            loo = []
+            for i in range(n):
+                proto = _norm(np.delete(feat, i, 0).mean(0))
+                loo.append(float(self._score(c.take_emb[i:i + 1], feat[i:i + 1], c.text_emb, proto, n - 1)[0]))
             c.pos = float(np.percentile(loo, 10))
-        elif emb.shape[0] == 1:
-            c.pos = max(self._default_pos, float(emb[0] @ c.proto) - 0.15)
         else:
-            c.pos = self._default_pos
+            w = TEXT_PRIOR / (TEXT_PRIOR + n)
+            c.pos = w * self._default_text_pos + (1 - w) * self._default_feat_pos
 
-    def _neg(self, c: _Class) -> float:
-        if self._neg_emb is None or self._neg_emb.shape[0] == 0:
+    def _class_scores(self, joint: np.ndarray, feat: np.ndarray, c: _Class) -> np.ndarray:
+        return self._score(joint, feat, c.text_emb, c.feat_proto if c.takes else None, len(c.takes))
+
+    def _neg_level(self, c: _Class) -> float:
+        if self._neg is None or self._neg[0].shape[0] == 0:
             return self._default_neg
-        return float(np.percentile(self._adapt(self._neg_emb) @ c.proto, 95))
+        joint, feat = self._neg
+        return float(np.percentile(self._class_scores(joint, self._adapt(feat), c), 95))
 
     def _threshold(self, c: _Class) -> float:
-        neg = self._neg(c)
+        neg = self._neg_level(c)
         return neg + (1.0 - self._sensitivity) * (c.pos - neg)
 
     @property
@@ -156,9 +175,13 @@ class Recogniser:
     def calibrate(self, negatives, rate_hz: float = 100.0, channels=CANONICAL_CHANNELS) -> None:
         """Learn what ordinary movement (not a gesture) looks like from ``negatives`` (list of (T, C))."""
         negatives = [np.asarray(n, np.float32) for n in negatives]
-        emb = self.model.embed(negatives, channels=tuple(channels), rate_hz=rate_hz) if negatives else None
+        neg = self.model.embed_features(negatives, channels=tuple(channels), rate_hz=rate_hz) if negatives else None
         with self._lock:
-            self._neg_emb = emb
+            self._neg = neg
+
+    @property
+    def calibrated(self) -> bool:
+        return self._neg is not None
 
     def calibrate_default(self, n: int = 40, seed: int = 0) -> None:
         """Calibrate on generated ordinary movement (idle, fidgeting, sway) when the user has none."""
@@ -169,11 +192,12 @@ class Recogniser:
 
     # -- inference -------------------------------------------------------------------------------------
     def similarities(self, window, rate_hz: float = 100.0, channels=CANONICAL_CHANNELS) -> dict[str, float]:
-        """Cosine similarity of ``window`` (T, C) to each class prototype."""
-        emb = self._adapt(self.model.embed([np.asarray(window, np.float32)], channels=tuple(channels),
-                                           rate_hz=rate_hz))[0]
+        """Fused score (see the module docstring; cosine-like, at most 1) of ``window`` (T, C) per class."""
+        joint, feat = self.model.embed_features([np.asarray(window, np.float32)], channels=tuple(channels),
+                                                rate_hz=rate_hz)
+        feat = self._adapt(feat)
         with self._lock:
-            return {name: float(emb @ c.proto) for name, c in self._classes.items()}
+            return {name: float(self._class_scores(joint, feat, c)[0]) for name, c in self._classes.items()}
 
     def scores(self, window, rate_hz: float = 100.0, channels=CANONICAL_CHANNELS) -> dict[str, float]:
         """Softmax (temperature 0.05) over cosine similarities: a probability per class."""
@@ -202,20 +226,18 @@ class Recogniser:
 
     # -- refinement --------------------------------------------------------------------------------------
     def refine(self, epochs: int = 60, views: int = 8, on_progress=None, should_stop=None, seed: int = 0) -> bool:
-        """Fit a small residual linear adapter on the takes (plus ``views`` augmented copies of each: rotation,
-        scale, time-warp, noise) so they classify to their own prototypes. Returns False if cancelled
+        """Fit a small residual linear adapter on the takes' features (plus ``views`` augmented copies of each:
+        rotation, scale, time-warp, noise) so they classify to their own class. Returns False if cancelled
         (``should_stop()`` true) or there is nothing to learn (< 2 classes with takes); then the previous
         state is kept."""
         from studio.model.adapter import fit_adapter
 
         with self._lock:
             classes = [c for c in self._classes.values() if c.takes]
-            all_classes = list(self._classes.values())
         if len(classes) < 2:
             return False
-        adapter = fit_adapter(self.model, classes, all_classes, epochs=epochs, views=views,
-                              on_progress=on_progress, should_stop=should_stop, seed=seed,
-                              temperature=self.temperature, text_prior=TEXT_PRIOR)
+        adapter = fit_adapter(self.model, classes, epochs=epochs, views=views, on_progress=on_progress,
+                              should_stop=should_stop, seed=seed, temperature=self.temperature)
         if adapter is None:
             return False
         with self._lock:

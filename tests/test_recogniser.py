@@ -1,0 +1,96 @@
+"""The recogniser on the shipped weights: zero-shot classes, few-shot takes, rejection, refinement."""
+
+import numpy as np
+import pytest
+import torch
+
+from studio import synth
+from studio.model import load_model
+from studio.recognition.recogniser import Recogniser
+
+torch.set_num_threads(1)
+RATE = 100.0
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def takes(name, n, seed):
+    rng = np.random.default_rng(seed)
+    return [synth.render_gesture(name, rng, RATE) for _ in range(n)]
+
+
+def idle(n, seed, seconds=3.0):
+    rng = np.random.default_rng(seed)
+    return [synth.render_idle(rng, seconds, RATE) for _ in range(n)]
+
+
+def test_zero_shot_class_from_text_only(model):
+    rec = Recogniser(model)
+    rec.set_class("circle", synth.GESTURES["circle_cw"].description, [])
+    assert rec.classes == ["circle"]
+    assert rec.class_info("circle")["from_text_only"] and rec.class_info("circle")["n_takes"] == 0
+    assert set(rec.scores(takes("circle_cw", 1, 0)[0], RATE)) == {"circle"}
+
+
+def test_adding_a_class_changes_predictions(model):
+    rec = Recogniser(model)
+    rec.set_class("circle", "draw a circle in the air", takes("circle_cw", 3, 1), RATE)
+    queries = takes("shake", 6, 2)
+    before = [max(rec.scores(q, RATE), key=rec.scores(q, RATE).get) for q in queries]
+    assert set(before) == {"circle"}
+    rec.set_class("shake", "shake the device quickly", takes("shake", 3, 3), RATE)
+    after = [max(s, key=s.get) for s in (rec.scores(q, RATE) for q in queries)]
+    assert after.count("shake") >= 5
+    rec.remove_class("shake")
+    assert rec.classes == ["circle"]
+
+
+def test_idle_motion_is_rejected_after_calibration(model):
+    rec = Recogniser(model)
+    for name in ("circle_cw", "shake", "swipe_left"):
+        rec.set_class(name, synth.GESTURES[name].description, takes(name, 5, hash(name) % 1000), RATE)
+    rec.calibrate(idle(30, 4), RATE)
+    idle_preds = [rec.predict(w, RATE) for w in idle(20, 5)]
+    assert sum(p.rejected for p in idle_preds) >= 16
+    assert all(p.label is None for p in idle_preds if p.rejected)
+    gesture_preds = [rec.predict(w, RATE) for name in ("circle_cw", "shake", "swipe_left") for w in takes(name, 4, 6)]
+    assert sum(not p.rejected for p in gesture_preds) >= 6
+
+
+def test_sensitivity_moves_the_threshold(model):
+    rec = Recogniser(model)
+    rec.set_class("shake", "shake it", takes("shake", 4, 7), RATE)
+    rec.calibrate(idle(10, 8), RATE)
+    rec.sensitivity = 0.0
+    strict = rec.class_info("shake")["threshold"]
+    rec.sensitivity = 1.0
+    loose = rec.class_info("shake")["threshold"]
+    assert loose < strict
+    rec.sensitivity = 7.0
+    assert rec.sensitivity == 1.0
+
+
+def test_refine_reports_progress_and_can_be_cancelled(model):
+    rec = Recogniser(model)
+    rec.set_class("circle", "draw a circle", takes("circle_cw", 3, 9), RATE)
+    rec.set_class("twist", "twist the wrist", takes("twist", 3, 10), RATE)
+    query = takes("twist", 1, 11)[0]
+    before = rec.scores(query, RATE)
+    assert rec.refine(epochs=5, should_stop=lambda: True) is False
+    assert rec.scores(query, RATE) == pytest.approx(before)
+    progress = []
+    assert rec.refine(epochs=10, views=2, on_progress=progress.append) is True
+    assert progress[-1] == pytest.approx(1.0)
+    assert rec.scores(query, RATE) != pytest.approx(before)
+
+
+def test_bad_classes_are_refused(model):
+    rec = Recogniser(model)
+    with pytest.raises(ValueError):
+        rec.set_class("  ", "text", [])
+    with pytest.raises(ValueError):
+        rec.set_class("empty", "", [])
+    assert rec.predict(idle(1, 12)[0], RATE).rejected  # no classes: nothing to recognise
