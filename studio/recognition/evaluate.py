@@ -110,24 +110,31 @@ class UniMotionMethod:
         if self.refine and task.takes:
             self._rec.refine()
 
-    def _embed(self, series: list[np.ndarray]) -> np.ndarray:
+    def _embed(self, series: list[np.ndarray]):
+        """The model's window representation (as ``Recogniser.similarities`` computes it), cached."""
         digest = hashlib.sha1(repr((self._channels, self._rate)).encode())
         for x in series:
             digest.update(np.ascontiguousarray(x, np.float32).tobytes())
             digest.update(str(x.shape).encode())
         key = digest.hexdigest()
         if key not in self._cache:
-            self._cache[key] = self.model.embed(series, channels=self._channels, rate_hz=self._rate)
+            self._cache[key] = self.model.embed_features(series, channels=self._channels, rate_hz=self._rate)
         return self._cache[key]
 
     def _batch_similarities(self, series: list[np.ndarray]) -> tuple[list[str], np.ndarray] | None:
-        """(classes, (n, K) similarities) through the recogniser's prototypes; None if unavailable."""
+        """(classes, (n, K) scores) for all windows at once; None where the recogniser offers no such path.
+
+        Uses the recogniser's own scoring of embedded windows (its private helpers: evaluation-only
+        speed-up), then checks the first windows against the public per-window path.
+        """
         rec = self._rec
-        if not (hasattr(rec, "_adapt") and hasattr(rec, "_classes")):
+        try:
+            joint, feat = self._embed(series)
+            feat = rec._adapt(feat)
+            names = list(rec._classes)
+            sims = np.stack([rec._class_scores(joint, feat, rec._classes[n]) for n in names], axis=1)
+        except (AttributeError, TypeError):
             return None
-        names = list(rec._classes)
-        protos = np.stack([rec._classes[n].proto for n in names])
-        sims = rec._adapt(self._embed(series)) @ protos.T
         for i in range(min(2, len(series))):  # must equal the product's per-window path
             ref = rec.similarities(series[i], self._rate, self._channels)
             if not np.allclose([ref[n] for n in names], sims[i], atol=1e-4):
