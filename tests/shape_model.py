@@ -1,7 +1,7 @@
 """A small hand-crafted motion model for GUI tests: fast, deterministic, no torch or weights.
 
-It has the MotionModel interface the Recogniser uses (``embed``, ``embed_text``, ``rate_hz``,
-``window_s``, ``meta``): a window is cropped to its nucleus, gravity is removed, the shape is resampled
+It has the MotionModel interface the Recogniser uses (``embed``, ``embed_features``, ``embed_text``,
+``rate_hz``, ``window_s``, ``meta``, ``preset.model.d_model``): a window is cropped to its nucleus, gravity is removed, the shape is resampled
 to 48 steps and L2-normalised. That separates the simulator's distinct gestures well enough to drive
 the real Recogniser and LiveRecogniser through the GUI; texts get fixed pseudo-random directions.
 """
@@ -9,6 +9,7 @@ the real Recogniser and LiveRecogniser through the GUI; texts get fixed pseudo-r
 from __future__ import annotations
 
 import hashlib
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -21,10 +22,16 @@ class ShapeModel:
     window_s = 2.56
     dim = 48 * 6
     meta: dict = {}
+    preset = SimpleNamespace(model=SimpleNamespace(d_model=48 * 6))
 
     def embed(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0) -> np.ndarray:
         out = [self._one(np.asarray(w, np.float64), rate_hz, tuple(channels)) for w in windows]
         return np.stack(out).astype(np.float32) if out else np.zeros((0, self.dim), np.float32)
+
+    def embed_features(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0):
+        """(joint, features): here the same shape vector serves as both."""
+        emb = self.embed(windows, channels, rate_hz)
+        return emb, emb.copy()
 
     def _one(self, x: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> np.ndarray:
         x = np.nan_to_num(x[:, :6])

@@ -37,8 +37,7 @@ def test_loo_confusion_separates_distinct_gestures_and_flags_similar_ones(rng):
     assert labels == ["a", "b", "c"] and m.sum() == 12
     assert m[1, 1] == 4  # b is never confused
     assert m[0, 2] + m[2, 0] > 0  # a and c are
-    protos = {g: quality.prototype(takes[g], None) for g in labels}
-    pairs = quality.confusable_pairs(labels, protos, m)
+    pairs = quality.assess({g: list(enumerate(e)) for g, e in takes.items()}).pairs
     assert (pairs[0].a, pairs[0].b) == ("a", "c")
     assert "'a'" in pairs[0].suggestion and "'c'" in pairs[0].suggestion
     assert all({p.a, p.b} != {"a", "b"} for p in pairs)
@@ -74,3 +73,25 @@ def test_pca_is_deterministic_in_sign(rng):
     _, c2, p2 = quality.pca_2d(x[::-1].copy())
     assert np.allclose(np.abs(c1), np.abs(c2)) and np.allclose(c1, c2)
     assert quality.pca_2d(x[:1])[2].shape == (1, 2)
+
+
+def test_scores_fuse_description_and_takes_like_the_recogniser(rng):
+    text = np.eye(8)[0]
+    feat = _cluster(rng, np.eye(8)[1], 3, 0.0)  # all takes identical
+    joint_q, feat_q = np.eye(8)[0], np.eye(8)[1]
+    # w = 1 / (1 + 3): one quarter description (cos 1), three quarters takes (cos 1)
+    assert quality.score(joint_q, feat_q, feat, text) == pytest.approx(1.0)
+    assert quality.score(joint_q, np.eye(8)[2], feat, text) == pytest.approx(0.25)
+    assert quality.score(joint_q, feat_q, np.zeros((0, 8)), text) == pytest.approx(1.0)  # text only
+    assert quality.score(np.eye(8)[3], feat_q, feat, None) == pytest.approx(1.0)  # takes only
+
+
+def test_joint_and_feature_spaces_can_differ(rng):
+    # descriptions live in an 8-d joint space, takes are compared in a 5-d feature space
+    takes = {g: [(10 * k + i, np.eye(8)[k], f) for i, f in enumerate(_cluster(rng, np.eye(5)[k], 3, 0.05))]
+             for k, g in enumerate(["x", "y"])}
+    texts = {"x": np.eye(8)[0], "y": np.eye(8)[1], "z": np.eye(8)[2]}
+    takes["z"] = []
+    report = quality.assess(takes, texts)
+    assert report.labels == ["x", "y", "z"] and report.loo_accuracy == 1.0
+    assert report.points.shape == (6, 2) and set(report.proto_points) == {"x", "y"}

@@ -54,7 +54,7 @@ def studio(qtbot, tmp_path):
     window.show()
     assert window.connect_device("simulator?realtime=0&seed=7")
     window.load_model()
-    qtbot.waitUntil(lambda: window.recognition.ready and window.controller.buffer is not None, timeout=20000)
+    qtbot.waitUntil(lambda: window.recognition.ready and window.recorder.performer_combo.count() > 1, timeout=20000)
     yield window
     window.controller.disconnect_device()
 

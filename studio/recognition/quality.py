@@ -1,15 +1,18 @@
 """Quality feedback on a gesture set, from take embeddings (Qt-free, numpy only).
 
-Given each gesture's take embeddings (L2-normalised rows from ``MotionModel.embed``) and optionally its
-description's text embedding, this computes what the quality panel shows:
+Each take comes with its joint motion-text embedding and its encoder features (``MotionModel.
+embed_features``); each gesture optionally with its description's text embedding. Scores mirror the
+recogniser: a window q scores ``w * cos(joint(q), text_c) + (1 - w) * cos(feat(q), mean_feat_c)`` against
+gesture c with n takes, ``w = 1 / (1 + n)`` (``w = 1`` with no takes, ``w = 0`` with no description).
+From these, what the quality panel shows:
 
-* **consistency** per take: cosine similarity of the take to the mean of its gesture's *other* takes,
+* **consistency** per take: cosine similarity of its features to the mean of its gesture's *other* takes,
   in [0, 1]. A take far from its siblings was probably performed differently (or is a mistake);
-* a **leave-one-out confusion matrix**: every take is classified against prototypes built without it
-  (the same text + takes fusion the recogniser uses), so it estimates live accuracy on new takes;
-* **confusable pairs**: gestures whose prototypes are very similar or whose takes get confused, with
-  a suggestion;
-* a **2-D map** of all takes (PCA of the embeddings, plus the prototypes projected into it).
+* a **leave-one-out confusion matrix**: every take scored against all gestures, its own rebuilt without
+  it, so it estimates live accuracy on new takes;
+* **confusable pairs**: gestures whose take means (or descriptions) are very similar or whose takes get
+  confused, with a suggestion;
+* a **2-D map** of all takes (PCA of the features) with each gesture's mean.
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-TEXT_PRIOR = 1.0  # same fusion weight as the recogniser: the description counts as one take
-CONFUSABLE_SIMILARITY = 0.85  # prototypes closer than this are flagged even without LOO confusions
+TEXT_PRIOR = 1.0  # as in the recogniser: the description counts as one take
+CONFUSABLE_SIMILARITY = 0.85  # gestures closer than this are flagged even without LOO confusions
 
 
 @dataclass
@@ -28,7 +31,7 @@ class ConfusablePair:
 
     a: str
     b: str
-    similarity: float  # cosine similarity of their prototypes
+    similarity: float  # cosine similarity of their take means (or of their descriptions)
     confusions: int  # LOO takes of one classified as the other (both directions)
     suggestion: str
 
@@ -48,27 +51,34 @@ class QualityReport:
     proto_points: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
+@dataclass
+class _Gesture:
+    joint: np.ndarray  # (n, E)
+    feat: np.ndarray  # (n, D)
+    text: np.ndarray | None  # (E,)
+
+
 def _norm(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
-def prototype(take_emb: np.ndarray, text_emb: np.ndarray | None) -> np.ndarray:
-    """The recogniser's class prototype: description and mean take, weighted by the number of takes."""
-    n = take_emb.shape[0]
-    if n == 0:
-        if text_emb is None:
-            raise ValueError("a prototype needs takes or a text embedding")
-        return _norm(text_emb)
-    mean = _norm(take_emb.mean(0))
-    if text_emb is None:
-        return mean
+def score(joint: np.ndarray, feat: np.ndarray, g_feat: np.ndarray, text: np.ndarray | None) -> float:
+    """The recogniser's fused score of one take (joint (E,), feat (D,)) against a gesture whose takes have
+    features ``g_feat`` (n, D) and whose description embeds to ``text``."""
+    n = g_feat.shape[0]
+    take_part = float(_norm(feat) @ _norm(g_feat.mean(0))) if n else None
+    text_part = float(_norm(joint) @ _norm(text)) if text is not None else None
+    if take_part is None:
+        return text_part if text_part is not None else -1.0
+    if text_part is None:
+        return take_part
     w = TEXT_PRIOR / (TEXT_PRIOR + n)
-    return _norm(w * _norm(text_emb) + (1 - w) * mean)
+    return w * text_part + (1 - w) * take_part
 
 
-def consistency(take_emb: np.ndarray) -> np.ndarray:
+def consistency(feat: np.ndarray) -> np.ndarray:
     """(n,) similarity of each take to the mean of the others, clipped to [0, 1]; NaN with < 2 takes."""
-    emb = _norm(np.asarray(take_emb, np.float64))
+    emb = _norm(np.asarray(feat, np.float64))
     n = emb.shape[0]
     if n < 2:
         return np.full(n, np.nan)
@@ -76,42 +86,53 @@ def consistency(take_emb: np.ndarray) -> np.ndarray:
     return np.clip(np.sum(emb * others, axis=1), 0.0, 1.0)
 
 
-def loo_confusion(takes: dict[str, np.ndarray], texts: dict[str, np.ndarray] | None = None
-                  ) -> tuple[list[str], np.ndarray]:
-    """Leave-one-out confusion matrix over ``takes`` (gesture -> (n, E) embeddings).
+def _gestures(takes: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]], texts: dict[str, np.ndarray]
+              ) -> dict[str, _Gesture]:
+    out = {}
+    for g, value in takes.items():
+        joint, feat = value if isinstance(value, tuple) else (value, value)
+        out[g] = _Gesture(np.asarray(joint, np.float64), np.asarray(feat, np.float64), texts.get(g))
+    return out
 
-    Every gesture is a column candidate (text-only ones too, if ``texts`` has them); rows are gestures
-    with at least one take. Each take is classified by cosine similarity against all prototypes, its own
-    gesture's rebuilt without it.
-    """
-    texts = texts or {}
-    labels = [g for g in takes if takes[g].shape[0] > 0 or g in texts]
+
+def loo_confusion(takes: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]],
+                  texts: dict[str, np.ndarray] | None = None) -> tuple[list[str], np.ndarray]:
+    """Leave-one-out confusion matrix. ``takes``: gesture -> embeddings (n, E) used as both joint and
+    features, or a (joint (n, E), features (n, D)) pair. Gestures with a description but no takes are
+    candidates (columns); rows of gestures without takes stay empty."""
+    gestures = _gestures(takes, texts or {})
+    labels = [g for g, v in gestures.items() if v.feat.shape[0] > 0 or v.text is not None]
     index = {g: i for i, g in enumerate(labels)}
-    protos = {g: prototype(takes.get(g, np.zeros((0, 1))), texts.get(g)) for g in labels}
     matrix = np.zeros((len(labels), len(labels)), int)
     for g in labels:
-        emb = takes.get(g)
-        if emb is None or emb.shape[0] == 0:
-            continue
-        for i in range(emb.shape[0]):
-            rest = np.delete(emb, i, 0)
-            own = prototype(rest, texts.get(g)) if rest.shape[0] or g in texts else None
-            sims = {h: float(_norm(emb[i]) @ p) for h, p in protos.items() if h != g}
-            if own is not None:
-                sims[g] = float(_norm(emb[i]) @ own)
-            if sims:
-                matrix[index[g], index[max(sims, key=sims.get)]] += 1
+        own = gestures[g]
+        for i in range(own.feat.shape[0]):
+            rest = np.delete(own.feat, i, 0)
+            scores = {h: score(own.joint[i], own.feat[i], gestures[h].feat, gestures[h].text)
+                      for h in labels if h != g}
+            if rest.shape[0] or own.text is not None:
+                scores[g] = score(own.joint[i], own.feat[i], rest, own.text)
+            if scores:
+                matrix[index[g], index[max(scores, key=scores.get)]] += 1
     return labels, matrix
 
 
-def confusable_pairs(labels: list[str], protos: dict[str, np.ndarray], confusion: np.ndarray,
+def _likeness(a: _Gesture, b: _Gesture) -> float:
+    if a.feat.shape[0] and b.feat.shape[0]:
+        return float(_norm(a.feat.mean(0)) @ _norm(b.feat.mean(0)))
+    if a.text is not None and b.text is not None:
+        return float(_norm(a.text) @ _norm(b.text))
+    return 0.0
+
+
+def confusable_pairs(labels: list[str], gestures: dict[str, _Gesture], confusion: np.ndarray,
                      threshold: float = CONFUSABLE_SIMILARITY) -> list[ConfusablePair]:
-    """Pairs with LOO confusions or prototype similarity above ``threshold``, worst first."""
+    """Pairs with LOO confusions or similarity above ``threshold``, worst first."""
     pairs = []
     for i, a in enumerate(labels):
         for j in range(i + 1, len(labels)):
             b = labels[j]
-            sim = float(protos[a] @ protos[b])
+            sim = _likeness(gestures[a], gestures[b])
             mixed = int(confusion[i, j] + confusion[j, i]) if confusion.size else 0
             if mixed == 0 and sim < threshold:
                 continue
@@ -128,7 +149,7 @@ def confusable_pairs(labels: list[str], protos: dict[str, np.ndarray], confusion
 
 
 def pca_2d(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean (E,), components (2, E), projected (n, 2)) of ``points`` (n, E); fewer than 2 points or
+    """(mean (D,), components (2, D), projected (n, 2)) of ``points`` (n, D); fewer than 2 points or
     dimensions give zeros for the missing directions."""
     x = np.asarray(points, np.float64)
     mean = x.mean(0) if x.shape[0] else np.zeros(x.shape[1])
@@ -144,31 +165,37 @@ def pca_2d(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, comps, centred @ comps.T
 
 
-def assess(takes: dict[str, list[tuple[int, np.ndarray]]], texts: dict[str, np.ndarray] | None = None
-           ) -> QualityReport:
-    """The full report from ``takes`` (gesture -> [(take id, embedding (E,))]) and optional ``texts``."""
+def assess(takes: dict[str, list[tuple]], texts: dict[str, np.ndarray] | None = None) -> QualityReport:
+    """The full report. ``takes``: gesture -> [(take id, embedding)] or [(take id, joint, features)];
+    ``texts``: gesture -> description embedding (joint space)."""
     texts = texts or {}
-    emb = {g: (np.stack([e for _, e in rows]).astype(np.float64) if rows else np.zeros((0, 1)))
-           for g, rows in takes.items()}
+    stacked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for g, rows in takes.items():
+        if rows:
+            joint = np.stack([r[1] for r in rows])
+            feat = np.stack([r[2] if len(r) > 2 else r[1] for r in rows])
+        else:
+            dim = next((v.shape[0] for v in texts.values()), 1)
+            joint, feat = np.zeros((0, dim)), np.zeros((0, 1))
+        stacked[g] = (joint, feat)
     report = QualityReport(labels=[])
     for g, rows in takes.items():
-        for (take_id, _), score in zip(rows, consistency(emb[g]) if rows else []):
-            if np.isfinite(score):
-                report.consistency[take_id] = float(score)
-    labels, matrix = loo_confusion(emb, texts)
+        for row, value in zip(rows, consistency(stacked[g][1]) if rows else []):
+            if np.isfinite(value):
+                report.consistency[row[0]] = float(value)
+    labels, matrix = loo_confusion(stacked, texts)
     report.labels, report.confusion = labels, matrix
     if matrix.sum():
         report.loo_accuracy = float(np.trace(matrix) / matrix.sum())
-    protos = {g: prototype(emb.get(g, np.zeros((0, 1))), texts.get(g)) for g in labels}
-    report.pairs = confusable_pairs(labels, protos, matrix)
-    rows = [(take_id, g, e) for g, items in takes.items() for take_id, e in items]
+    report.pairs = confusable_pairs(labels, _gestures(stacked, texts), matrix)
+    rows = [(r[0], g, r[2] if len(r) > 2 else r[1]) for g, items in takes.items() for r in items]
     if rows:
-        mean, comps, projected = pca_2d(np.stack([e for _, _, e in rows]))
+        mean, comps, projected = pca_2d(np.stack([f for _, _, f in rows]))
         report.points = projected
         report.point_labels = [g for _, g, _ in rows]
         report.point_ids = [take_id for take_id, _, _ in rows]
-        for g, p in protos.items():
-            if p.shape[0] == mean.shape[0]:
-                xy = (p - mean) @ comps.T
+        for g, (_, feat) in stacked.items():
+            if feat.shape[0] and feat.shape[1] == mean.shape[0]:
+                xy = (feat.mean(0) - mean) @ comps.T  # the centre of its takes on the map
                 report.proto_points[g] = (float(xy[0]), float(xy[1]))
     return report

@@ -88,16 +88,22 @@ class QualityPanel(QWidget):
         texts = {g.name: g.description for g in gestures if g.description.strip()}
         colours = {g.name: g.colour for g in gestures}
 
+        def embed(windows, rate, channels):  # noqa: ANN001, ANN202 - (joint, features) as the recogniser uses
+            if hasattr(model, "embed_features"):
+                return model.embed_features(windows, channels=channels, rate_hz=rate)
+            emb = model.embed(windows, channels=channels, rate_hz=rate)
+            return emb, emb
+
         def work(progress, should_stop):  # noqa: ANN001, ANN202
-            takes: dict[str, list[tuple[int, np.ndarray]]] = {}
+            takes: dict[str, list[tuple]] = {}
             for name, items in rows.items():
-                by_rate: dict[float, list] = {}
+                groups: dict[tuple, list] = {}
                 for t in items:
-                    by_rate.setdefault(t.rate_hz, []).append(t)
+                    groups.setdefault((t.rate_hz, tuple(t.channels)), []).append(t)
                 takes[name] = []
-                for rate, group in by_rate.items():
-                    emb = model.embed([t.trimmed() for t in group], rate_hz=rate)
-                    takes[name] += [(t.id, e) for t, e in zip(group, emb)]
+                for (rate, channels), group in groups.items():
+                    joint, feat = embed([t.trimmed() for t in group], rate, channels)
+                    takes[name] += [(t.id, j, f) for t, j, f in zip(group, joint, feat)]
             text_emb = dict(zip(texts, model.embed_text(list(texts.values())))) if texts else {}
             return quality.assess(takes, text_emb), colours
 
