@@ -179,12 +179,13 @@ def test_recognises_performed_gestures(sim, calibrated_recogniser):
     events = []
     live = LiveRecogniser(calibrated_recogniser, RATE, on_event=events.append)
     _stream(sim, live, 2.0)
-    for name in ["circle_cw", "shake", "swipe_left"] * 2:
+    for name in ["circle_cw", "shake", "swipe_left"] * 4:
         sim.perform(name)
         _stream(sim, live, 4.0)
     correct = sum(any(e.gesture == name and e.t_start < end and e.t_end > start for e in events)
                   for name, start, end in _performances(sim))
-    assert correct >= 4
+    assert correct >= 6  # of 12; chance is 4 (and rejection only lowers it)
+    assert len(events) <= 12
 
 
 def test_live_energy_equals_the_offline_energy(sim):

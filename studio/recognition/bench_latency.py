@@ -231,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
     events = list(live.events)
     result = _percentiles([e.latency_s * 1000 for e in events])
     performed = sim.performed()
-    result.update(performed=len(performed), candidates=len(candidates), seconds=args.seconds,
+    result.update(loadavg_1min=round(os.getloadavg()[0], 2), performed=len(performed), candidates=len(candidates), seconds=args.seconds,
                   device="pty (serial CSV)" if args.pty else "simulator", model=model_name, onnx=args.onnx,
                   plot=args.plot, cores=args.cores,
                   feed_us_per_sample=round(float(np.median(feed_cost)) * 1e6, 2) if feed_cost else None)
@@ -245,7 +245,8 @@ def run(args: argparse.Namespace) -> int:
     if result["n"]:
         print(f"latency p50 {result['p50_ms']:.2f} ms  p95 {result['p95_ms']:.2f} ms  max {result['max_ms']:.2f} ms"
               f"  (target p95 <= 15 ms: {'met' if result['p95_ms'] <= 15 else 'NOT met'})")
-    print(f"segmentation cost {result['feed_us_per_sample']} us per sample")
+    print(f"segmentation cost {result['feed_us_per_sample']} us per sample; machine load average "
+          f"{result['loadavg_1min']} (other processes share the CPU)")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0 if result["n"] else 1
