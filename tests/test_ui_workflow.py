@@ -99,12 +99,15 @@ def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
         window.device_panel.perform(name.replace(" ", "_"))
         _samples_later(window, qtbot, 450)
         qtbot.wait(50)
-    assert set(events) == set(GESTURES), events
-    assert len(events) >= 4 and len(events) <= len(performed)
+    # events reach the GUI through a timer: on a busy machine the last one may still be on its way
+    qtbot.waitUntil(lambda: set(events) >= set(GESTURES) and len(events) >= 4, timeout=10000)
+    assert set(events) <= set(GESTURES) and len(events) <= len(performed), events
     assert window.live_view.events_seen - seen_before == len(events)
     assert window.live_view.log.count() >= len(events)
 
     # rejection: a minute of idle hand motion triggers nothing
+    _samples_later(window, qtbot, 300)
+    qtbot.wait(200)  # anything still queued from the performances arrives before we start counting
     events.clear()
     _samples_later(window, qtbot, 6000)
     qtbot.wait(100)
