@@ -202,3 +202,38 @@ def test_take_ends_when_the_movement_ends(studio, qtbot):
     take_id = recorder.accept()
     assert window.project.project.take(take_id).trim_end == end
     assert recorder.state == "idle"
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "resources" / "model" / "config.json"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHIPPED.is_file(), reason="no shipped model weights")
+def test_shipped_model_recognises_from_text_alone(qtbot, tmp_path):
+    """The real start-up path: shipped weights and MiniLM load in the background, a gesture described only
+    in words is recognised when the simulator performs it, and idle motion stays quiet."""
+    window = MainWindow(SettingsStore(tmp_path / "cfg"))
+    qtbot.addWidget(window)
+    assert window.project_menu.open_or_create(tmp_path / "zero.gesture")
+    window.show()
+    assert window.connect_device("simulator?realtime=0&seed=3")
+    window.load_model()
+    qtbot.waitUntil(lambda: window.recognition.ready, timeout=240000)
+    for name, text in GESTURES.items():
+        assert window.library.add_gesture(name, text)
+    assert all(window.recognition.recogniser.class_info(n)["from_text_only"] for n in GESTURES)
+    events = []
+    window.recognition.event.connect(lambda e: events.append(e.gesture))
+    _samples_later(window, qtbot, 300)
+    events.clear()
+    for _ in range(2):
+        window.device_panel.perform("shake")
+        _samples_later(window, qtbot, 450)
+    qtbot.waitUntil(lambda: "shake" in events, timeout=20000)
+    _samples_later(window, qtbot, 300)
+    qtbot.wait(200)
+    events.clear()
+    _samples_later(window, qtbot, 3000)
+    qtbot.wait(200)
+    assert events == []
+    window.controller.disconnect_device()
