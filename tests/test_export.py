@@ -39,10 +39,12 @@ def test_encoder_onnx_matches_torch(tiny_model, tmp_path):
     assert info["max_abs_diff"] < 1e-4
     batch = tiny_model.preprocess(_windows(5, 100.0), rate_hz=100.0)
     ref = tiny_model.embed_batch(batch)
-    got = OnnxEncoder(info["path"]).run(batch)
+    got, feat = OnnxEncoder(info["path"]).run_all(batch)
     assert got.shape == ref.shape == (5, tiny_model.dim)
     assert np.abs(got - ref).max() < 1e-4
     assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    ref_feat = tiny_model.features_batch(batch)[1]
+    assert feat.shape == ref_feat.shape and np.abs(feat - ref_feat).max() < 1e-4
 
 
 def test_parity_check_detects_a_different_model(tiny_model, tmp_path):
@@ -60,6 +62,9 @@ def test_use_onnx_routes_embed_through_onnxruntime(tiny_model, tmp_path):
     use_onnx(model, path)
     assert model.onnx_path == path
     assert np.abs(model.embed(windows, rate_hz=100.0) - ref).max() < 1e-4
+    joint, feat = model.embed_features(windows, rate_hz=100.0)
+    ref_joint, ref_feat = tiny_model.embed_features(windows, rate_hz=100.0)
+    assert np.abs(joint - ref_joint).max() < 1e-4 and np.abs(feat - ref_feat).max() < 1e-4
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +84,7 @@ def tiny_recogniser(tiny_model):
 
 def test_onnx_recogniser_matches_torch_recogniser(tiny_model, tiny_recogniser, tmp_path):
     from studio import synth
-    from studio.model.export import OnnxRecogniser, export_recogniser
+    from studio.recognition.onnx_recogniser import OnnxRecogniser, export_recogniser
 
     info = export_recogniser(tiny_model, tiny_recogniser, tmp_path)
     assert info["classes"] == ["circle_cw", "shake", "swipe_left", "wave"]
@@ -122,6 +127,24 @@ def test_export_command_writes_a_documented_folder(tmp_path):
     args = parser.parse_args([str(tmp_path / "set.gesture"), "--model", str(tmp_path / "model"), "--out", str(out)])
     assert export_cmd.run(args) == 0
     assert {p.name for p in out.iterdir()} >= {"encoder.onnx", "recogniser.onnx", "recogniser.json", "README.md",
-                                              "prototypes.npy", "model.json"}
+                                              "classes.npz", "model.json"}
     readme = (out / "README.md").read_text()
-    assert "valid" in readme and "similarity" in readme and "50 Hz" in readme
+    assert "valid" in readme and "scores" in readme and "features" in readme and "50 Hz" in readme
+
+
+def test_refined_recogniser_exports_its_adapter(tiny_model, tmp_path):
+    from studio import synth
+    from studio.recognition.onnx_recogniser import OnnxRecogniser, export_recogniser
+    from studio.recognition.recogniser import Recogniser
+
+    rng = np.random.default_rng(4)
+    rec = Recogniser(tiny_model)
+    for name in ("tap", "twist"):
+        rec.set_class(name, synth.GESTURES[name].description,
+                      [synth.render_gesture(name, rng, 100.0) for _ in range(2)], 100.0)
+    assert rec.refine(epochs=3, views=2)
+    info = export_recogniser(tiny_model, rec, tmp_path)
+    assert info["max_abs_diff"] < 1e-4
+    w = synth.render_gesture("tap", rng, 100.0)
+    ref, got = rec.similarities(w, 100.0), OnnxRecogniser(tmp_path).similarities(w, 100.0)
+    assert max(abs(ref[k] - got[k]) for k in ref) < 1e-4

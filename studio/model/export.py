@@ -26,6 +26,7 @@ from studio.signals.stream import CANONICAL_CHANNELS
 OPSET = 17
 ENCODER_FILE = "encoder.onnx"
 INPUTS = ("x", "valid", "chan")
+OUTPUTS = ("embedding", "features")
 
 
 def _example_batch(model, n: int, seed: int = 0) -> Batch:
@@ -44,6 +45,40 @@ def _example_batch(model, n: int, seed: int = 0) -> Batch:
     return model.preprocess(windows, CANONICAL_CHANNELS, rate)
 
 
+def encoder_graph(model):
+    """A torch module: (x, valid, chan) -> (embedding (B, E), features (B, D)), as MotionModel computes them
+    (joint motion-text space; pooled encoder states centred on the stored feature mean, L2-normalised)."""
+    import torch
+    import torch.nn.functional as F
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = model.net.eval()
+            mean = getattr(model, "feature_mean", None)
+            mean = np.zeros(model.preset.model.d_model, np.float32) if mean is None else mean
+            self.register_buffer("feature_mean", torch.from_numpy(np.asarray(mean, np.float32)))
+
+        def forward(self, x, valid, chan):
+            _, pooled = self.net.encoder(x, valid, chan)  # (B, D)
+            joint = F.normalize(self.net.motion_proj(pooled), dim=-1)  # (B, E)
+            return joint, F.normalize(pooled - self.feature_mean, dim=-1)
+
+    return _Encoder()
+
+
+def onnx_export(module, args, path, output_names: list[str], dynamic: dict, opset: int) -> None:
+    """torch.onnx.export with the TorchScript exporter. It is deprecated in favour of the dynamo one,
+    which needs onnxscript (not installed); it exports these graphs exactly (see the parity checks)."""
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.no_grad():
+            torch.onnx.export(module, args, str(path), dynamo=False, opset_version=opset,
+                              input_names=list(INPUTS), output_names=output_names, dynamic_axes=dynamic)
+
+
 def export_encoder(model, out_dir, opset: int = OPSET, check: bool = True) -> dict:
     """Write ``encoder.onnx`` for ``model`` (a :class:`studio.model.MotionModel`) into ``out_dir``.
 
@@ -56,40 +91,37 @@ def export_encoder(model, out_dir, opset: int = OPSET, check: bool = True) -> di
     out.mkdir(parents=True, exist_ok=True)
     path = out / ENCODER_FILE
 
-    class _Embed(torch.nn.Module):
-        def __init__(self, net) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, x, valid, chan):
-            return self.net.embed_motion(x, valid, chan)
-
-    net = model.net.eval()
     ex = _example_batch(model, 2)
     args = tuple(torch.from_numpy(a) for a in (ex.x, ex.valid, ex.chan))
-    dynamic = {name: {0: "batch"} for name in (*INPUTS, "embedding")}
-    with warnings.catch_warnings():
-        # The TorchScript exporter is deprecated in favour of the dynamo one, which needs onnxscript
-        # (not installed); it exports this model exactly (see the parity check) and much faster.
-        warnings.simplefilter("ignore")
-        with torch.no_grad():
-            torch.onnx.export(_Embed(net), args, str(path), dynamo=False, opset_version=opset,
-                              input_names=list(INPUTS), output_names=["embedding"], dynamic_axes=dynamic)
+    dynamic = {name: {0: "batch"} for name in (*INPUTS, *OUTPUTS)}
+    onnx_export(encoder_graph(model), args, path, list(OUTPUTS), dynamic, opset)
     diff = check_parity(model, path) if check else None
     return {"path": str(path), "opset": opset, "max_abs_diff": diff}
 
 
 def check_parity(model, onnx_path, n: int = 7) -> float:
-    """Max abs difference between torch and onnxruntime embeddings on ``n`` example windows, run as one
-    batch and as single windows (so the dynamic batch axis is exercised)."""
+    """Max abs difference between torch and onnxruntime (embeddings and features) on ``n`` example
+    windows, run as one batch and as single windows (so the dynamic batch axis is exercised)."""
     batch = _example_batch(model, n, seed=1)
-    ref = model.embed_batch(batch)
+    ref = _torch_outputs(model, batch)
     sess = OnnxEncoder(onnx_path)
-    diffs = [np.abs(sess.run(batch) - ref).max()]
-    for i in range(min(n, 3)):
-        one = Batch(batch.x[i:i + 1], batch.valid[i:i + 1], batch.chan[i:i + 1], batch.tok_w[i:i + 1])
-        diffs.append(np.abs(sess.run(one) - ref[i:i + 1]).max())
-    return float(max(diffs))
+    parts = [batch] + [Batch(batch.x[i:i + 1], batch.valid[i:i + 1], batch.chan[i:i + 1], batch.tok_w[i:i + 1])
+                       for i in range(min(n, 3))]
+    diffs = []
+    for k, part in enumerate(parts):
+        rows = slice(None) if k == 0 else slice(k - 1, k)
+        diffs += [float(np.abs(got - want[rows]).max()) for got, want in zip(sess.run_all(part), ref)]
+    return max(diffs)
+
+
+def _torch_outputs(model, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    if hasattr(model, "features_batch"):
+        return model.features_batch(batch)
+    import torch
+
+    with torch.inference_mode():
+        out = encoder_graph(model)(*(torch.from_numpy(a) for a in (batch.x, batch.valid, batch.chan)))
+    return tuple(o.numpy() for o in out)
 
 
 class OnnxEncoder:
@@ -106,25 +138,32 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.dim = int(self.session.get_outputs()[0].shape[1])
 
-    def run(self, batch: Batch) -> np.ndarray:
+    def run_all(self, batch: Batch) -> list[np.ndarray]:
+        """All outputs of the graph for a preprocessed batch (empty batch: empty arrays)."""
         if batch.x.shape[0] == 0:
-            return np.zeros((0, self.dim), np.float32)
+            return [np.zeros((0, int(o.shape[1])), np.float32) for o in self.session.get_outputs()]
         feeds = {"x": np.ascontiguousarray(batch.x, np.float32), "valid": batch.valid.astype(bool),
                  "chan": batch.chan.astype(bool)}
-        return self.session.run(None, feeds)[0].astype(np.float32)
+        return [o.astype(np.float32) for o in self.session.run(None, feeds)]
+
+    def run(self, batch: Batch) -> np.ndarray:
+        """The first output: (n, E) embeddings for ``encoder.onnx``."""
+        return self.run_all(batch)[0]
 
 
 def use_onnx(model, onnx_path=None, threads: int = 1):
-    """Make ``model`` (a MotionModel) embed motion through onnxruntime from now on; returns it.
+    """Make ``model`` (a MotionModel) run its encoder through onnxruntime from now on; returns it.
 
-    Without ``onnx_path`` the encoder is exported to a temporary folder first. Text embeddings still use
-    torch (they are computed once per description and cached)."""
+    Both embeddings and features (what the recogniser uses) come from the ONNX graph. Without
+    ``onnx_path`` the encoder is exported to a temporary folder first. Text embeddings still use torch
+    (they are computed once per description and cached)."""
     if onnx_path is None:
         import tempfile
 
         onnx_path = export_encoder(model, tempfile.mkdtemp(prefix="studio-onnx-"), check=False)["path"]
     encoder = OnnxEncoder(onnx_path, threads)
     model.embed_batch = lambda batch, chunk=256: encoder.run(batch)
+    model.features_batch = lambda batch, chunk=256: tuple(encoder.run_all(batch)[:2])
     model.onnx_path = str(onnx_path)
     return model
 
@@ -142,132 +181,13 @@ def write_json(path, data: dict) -> None:
     Path(path).write_text(json.dumps(data, indent=2, sort_keys=True))
 
 
-
-
-# -- a gesture set's recogniser ------------------------------------------------------------------------
-RECOGNISER_FILE = "recogniser.onnx"
-RECOGNISER_JSON = "recogniser.json"
-
-
-def recogniser_state(rec) -> dict:
-    """Class names, prototypes (C, E), per-class rejection thresholds, the refine adapter (E, E) or None,
-    and the softmax temperature of a :class:`studio.recognition.recogniser.Recogniser`, as numpy/JSON."""
-    with rec._lock:
-        classes = list(rec._classes.values())
-        return {
-            "classes": [c.name for c in classes],
-            "texts": [c.text for c in classes],
-            "n_takes": [len(c.takes) for c in classes],
-            "prototypes": np.stack([c.proto for c in classes]).astype(np.float32) if classes else None,
-            "thresholds": [float(rec._threshold(c)) for c in classes],
-            "adapter": None if rec._adapter is None else np.asarray(rec._adapter, np.float32),
-            "temperature": float(rec.temperature),
-            "sensitivity": float(rec.sensitivity),
-        }
-
-
-def export_recogniser(model, rec, out_dir, opset: int = OPSET, check: bool = True) -> dict:
-    """Write ``recogniser.onnx`` (preprocessed window -> cosine similarity per class: encoder, adapter and
-    prototypes in one graph) and ``recogniser.json`` (classes, thresholds, temperature, preprocessing).
-
-    Returns {"path", "json", "classes", "max_abs_diff"}: the largest difference between the ONNX
-    similarities and the torch recogniser's on example windows."""
-    import torch
-
-    state = recogniser_state(rec)
-    if not state["classes"]:
-        raise ValueError("the gesture set has no classes to export")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / RECOGNISER_FILE
-
-    class _Head(torch.nn.Module):
-        def __init__(self, net, protos: np.ndarray, adapter: np.ndarray | None) -> None:
-            super().__init__()
-            self.net = net
-            self.register_buffer("protos", torch.from_numpy(protos))  # (K, E)
-            self.register_buffer("adapter", torch.from_numpy(adapter if adapter is not None
-                                                             else np.zeros((protos.shape[1],) * 2, np.float32)))
-
-        def forward(self, x, valid, chan):
-            e = self.net.embed_motion(x, valid, chan)  # (B, E)
-            e = torch.nn.functional.normalize(e + e @ self.adapter, dim=-1)
-            return e @ self.protos.T  # (B, K)
-
-    ex = _example_batch(model, 2)
-    args = tuple(torch.from_numpy(a) for a in (ex.x, ex.valid, ex.chan))
-    dynamic = {name: {0: "batch"} for name in (*INPUTS, "similarity")}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with torch.no_grad():
-            torch.onnx.export(_Head(model.net.eval(), state["prototypes"], state["adapter"]), args, str(path),
-                              dynamo=False, opset_version=opset, input_names=list(INPUTS),
-                              output_names=["similarity"], dynamic_axes=dynamic)
-    meta = {k: state[k] for k in ("classes", "texts", "n_takes", "thresholds", "temperature", "sensitivity")}
-    meta["preprocessing"] = preprocess_description(model)
-    meta["format"] = "unimotion-recogniser"
-    meta["version"] = 1
-    write_json(out / RECOGNISER_JSON, meta)
-    np.save(out / "prototypes.npy", state["prototypes"], allow_pickle=False)
-    diff = None
-    if check:
-        batch = _example_batch(model, 5, seed=2)
-        onnx_sims = OnnxRecogniser(out).similarity(batch)
-        emb = rec._adapt(model.embed_batch(batch))
-        diff = float(np.abs(onnx_sims - emb @ state["prototypes"].T).max())
-    return {"path": str(path), "json": str(out / RECOGNISER_JSON), "classes": state["classes"],
-            "max_abs_diff": diff}
-
-
-class OnnxRecogniser:
-    """A gesture set exported by :func:`export_recogniser`, run with numpy + onnxruntime only (no torch).
-
-    ``predict(window, rate_hz)`` follows :meth:`studio.recognition.recogniser.Recogniser.predict`: the
-    best class by cosine similarity, rejected when below that class's threshold, softmax confidences.
-    It can drive a :class:`studio.recognition.live.LiveRecogniser` directly.
-    """
-
-    def __init__(self, folder, threads: int = 1) -> None:
-        from studio.model.config import PreprocessConfig
-
-        folder = Path(folder)
-        meta = json.loads((folder / RECOGNISER_JSON).read_text())
-        if meta.get("format") != "unimotion-recogniser":
-            raise ValueError(f"{folder / RECOGNISER_JSON} is not an exported UniMotion recogniser")
-        self.classes: list[str] = list(meta["classes"])
-        self.thresholds = np.asarray(meta["thresholds"], np.float64)
-        self.temperature = float(meta["temperature"])
-        pre = meta["preprocessing"]
-        self.pre = PreprocessConfig(rate_hz=pre["rate_hz"], window_s=pre["window_s"], acc_scale=pre["acc_scale"],
-                                    gyro_scale=pre["gyro_scale"], remove_acc_mean=pre["remove_acc_mean"])
-        self.token_len = int(pre["token_len"])
-        self._enc = OnnxEncoder(folder / RECOGNISER_FILE, threads)
-
-    def similarity(self, batch: Batch) -> np.ndarray:
-        """(n, K) cosine similarities of preprocessed windows to each class."""
-        return self._enc.run(batch)
-
-    def predict(self, window, rate_hz: float = 100.0, channels=CANONICAL_CHANNELS):
-        from studio.model.preprocess import preprocess
-        from studio.recognition.recogniser import Prediction
-
-        batch = preprocess([np.asarray(window, np.float32)], tuple(channels), rate_hz, self.pre, self.token_len)
-        sims = self.similarity(batch)[0].astype(np.float64)
-        v = sims / self.temperature
-        p = np.exp(v - v.max())
-        p /= p.sum()
-        best = int(np.argmax(sims))
-        rejected = bool(sims[best] < self.thresholds[best])
-        scores = dict(zip(self.classes, p.tolist()))
-        return Prediction(None if rejected else self.classes[best], float(p[best]), scores, rejected,
-                          float(sims[best]), float(self.thresholds[best]))
-
-
 README = """# UniMotion export
 
 Files
-- `encoder.onnx`: motion encoder + projection head. Inputs `x` (B, {L}, 6) float32, `valid` (B, {L}) bool,
-  `chan` (B, 6) bool; output `embedding` (B, {E}) float32, L2-normalised. ONNX opset {opset}; B is dynamic.
+- `encoder.onnx`: the motion encoder. Inputs `x` (B, {L}, 6) float32, `valid` (B, {L}) bool, `chan` (B, 6)
+  bool; outputs `embedding` (B, {E}) float32, the joint motion-text space (compare with text embeddings),
+  and `features` (B, {D}) float32, the encoder's pooled movement features (compare take with take); both
+  L2-normalised. ONNX opset {opset}; B is dynamic.
 {recogniser_files}- `model.json`: the preprocessing parameters below, as data.
 
 Preprocessing (numpy; `studio/model/preprocess.py` is the reference implementation)
@@ -283,13 +203,16 @@ Live use: segment the stream into movements (see `studio/recognition/live.py`: a
 motion energy has been quiet for 0.25 s), pass the movement with ~0.3 s of context as one window.
 """
 
-RECOGNISER_README = """- `recogniser.onnx`: the same inputs; output `similarity` (B, K): cosine similarity of the window to
-  each of the K gesture classes (encoder, refine adapter and class prototypes in one graph).
+RECOGNISER_README = """- `recogniser.onnx`: the same inputs; output `scores` (B, K): the recogniser's score of the window for
+  each of the K gesture classes (encoder, refine adapter, descriptions and take prototypes in one graph):
+  score_k = w_k * embedding . text_k + (1 - w_k) * features . proto_k, w_k = 1 / (1 + takes_k)
+  (w_k = 1 for a gesture described in words only).
 - `recogniser.json`: `classes` (K names, in output order), `thresholds` (K, at the `sensitivity` it was
-  exported with), `temperature`.
-  Decision: best = argmax(similarity); "none of these" when similarity[best] < thresholds[best];
-  confidence = softmax(similarity / temperature)[best]. `prototypes.npy` (K, E) float32 holds the class
-  prototypes for use with `encoder.onnx` (similarity = embedding @ prototypes.T; without refinement).
+  exported with), `temperature`, `text_weight` (w_k). Decision: best = argmax(scores); "none of these"
+  when scores[best] < thresholds[best]; confidence = softmax(scores / temperature)[best].
+- `classes.npz`: `text` (K, E) description embeddings, `proto` (K, D) take prototypes, `adapter` (D, D)
+  (features <- normalise(features + features @ adapter) before the dot product; zeros = no refinement),
+  for use with `encoder.onnx` directly.
 """
 
 
@@ -297,7 +220,7 @@ def write_readme(model, out_dir, with_recogniser: bool, opset: int = OPSET) -> P
     """Document the export folder's files, inputs, outputs and preprocessing."""
     pre = model.preset.pre
     text = README.format(
-        L=pre.window_len, E=model.dim, opset=opset, rate=pre.rate_hz, window=pre.window_s,
+        L=pre.window_len, E=model.dim, D=model.preset.model.d_model, opset=opset, rate=pre.rate_hz, window=pre.window_s,
         acc_scale=pre.acc_scale, gyro_scale=pre.gyro_scale,
         acc_mean="Subtract each present acc channel's mean over the valid samples (removes gravity). "
         if pre.remove_acc_mean else "",

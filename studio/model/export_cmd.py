@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     from studio.model import load_model
     from studio.model.checkpoint import CheckpointError
-    from studio.model.export import export_encoder, export_recogniser, write_readme
+    from studio.model.export import export_encoder, write_readme
 
     if args.opset < 17:
         print("studio export: opset must be 17 or newer", file=sys.stderr)
@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.project:
         from studio.live_cmd import build_recogniser
         from studio.project import Project, ProjectError
+        from studio.recognition.onnx_recogniser import export_recogniser
 
         try:
             project = Project.open(args.project)
