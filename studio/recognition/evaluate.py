@@ -209,11 +209,14 @@ def evaluate(
     methods: list[str | Method] | tuple[str | Method, ...] = DEFAULT_METHODS,
     model_path: str | os.PathLike | None = None,
     on_progress: Callable[[str], None] | None = None,
+    rate_hz: float | None = None,
 ) -> list[dict]:
     """Evaluate ``methods`` on ``data`` (an :class:`EvalSet` or a ``DATA.npz`` path); see module doc.
 
     Rows: method, setting, accuracy and macro_f1 (means over seeds), accuracy_std, n_test (per
-    seed), n_labelled (labelled takes per seed), n_seeds, seconds (fit + predict, all seeds).
+    seed), n_labelled (labelled takes per seed), n_seeds, seconds (fit + predict, all seeds; test
+    embeddings are reused across settings, so this is no speed benchmark). ``rate_hz`` overrides
+    the set's rate (e.g. for a set whose rate is unknown, 0); only UniMotion uses the rate.
     """
     if not isinstance(data, EvalSet):
         data = load_npz(data)
@@ -237,7 +240,7 @@ def evaluate(
                 takes=[data.series(i) for i in labelled],
                 take_labels=data.y[labelled].tolist(),
                 channels=data.channels,
-                rate_hz=data.rate_hz,
+                rate_hz=data.rate_hz if rate_hz is None else rate_hz,
                 unlabeled=[data.series(i) for i in unlabeled],
             )
             for method in resolved:

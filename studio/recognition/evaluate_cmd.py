@@ -41,6 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                         help=f"comma-separated, from {','.join(ALL_METHODS)} (default {','.join(DEFAULT_METHODS)})")
     parser.add_argument("--model", default=None, help="model checkpoint folder (default: shipped weights)")
+    parser.add_argument("--rate-hz", type=float, default=None,
+                        help="treat the set as sampled at this rate (overrides its rate_hz; 0 = unknown)")
     parser.add_argument("--json", default=None, metavar="OUT", help="write the rows as JSON here")
     parser.add_argument("--quiet", action="store_true", help="no per-run progress lines")
 
@@ -66,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     try:
         rows = evaluate(args.data, shots=args.shots, label_fraction=args.label_fraction, seeds=args.seeds,
-                        methods=methods, model_path=args.model, on_progress=progress)
+                        methods=methods, model_path=args.model, on_progress=progress,
+                        rate_hz=args.rate_hz)
     except checkpoint_errors as exc:
         print(f"studio evaluate: cannot load the UniMotion model: {exc}. Run `make pretrain`, pass "
               "--model FOLDER, or evaluate the peers only with --methods dtw_1nn,minirocket", file=sys.stderr)
