@@ -75,6 +75,8 @@ def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
     recorder.auto_accept.setChecked(True)
     recorder.beep_check.setChecked(False)
     project = window.project.project
+    paused = []
+    recorder.state_changed.connect(lambda _s: paused.append(service.paused))
     for g in project.gestures():
         recorder.select_gesture(g.id)
         assert recorder.performer_combo.currentData() == g.name.replace(" ", "_")
@@ -84,6 +86,7 @@ def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
         assert len(takes) == 3, (recorder.big_label.text(), recorder.info_label.text())
         trims = [(t.trim_start, t.trim_end, len(t.samples)) for t in takes]
         assert all(t.trim_start is not None and t.trim_end - t.trim_start > 20 for t in takes), trims
+    assert True in paused and not service.paused  # no live events from the takes' own movements
     for name in GESTURES:
         info = service.recogniser.class_info(name)
         assert info["n_takes"] == 3 and not info["from_text_only"]

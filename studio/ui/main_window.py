@@ -65,6 +65,8 @@ class MainWindow(QMainWindow):
         self.recognition.enrolled.connect(lambda name, seconds: self.statusBar().showMessage(
             f"Recogniser updated for '{name}' in {seconds * 1000:.0f} ms.", 5000))
         self.library.gesture_selected.connect(self.recorder.select_gesture)
+        self.recorder.state_changed.connect(
+            lambda state: self.recognition.set_paused(state in ("countdown", "recording")))
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)

@@ -58,6 +58,7 @@ class RecognitionService(QObject):
         self._candidates: queue.SimpleQueue = queue.SimpleQueue()
         self._attached_runner = None
         self._load_job: Job | None = None
+        self.paused = False  # while the recorder records a take: its movement is not a live event
         project.gestures_changed.connect(self.sync)
         project.takes_changed.connect(lambda _gid: self.sync())
         project.project_changed.connect(self.sync)
@@ -171,13 +172,19 @@ class RecognitionService(QObject):
         runner.add_chunk_listener(self._feed)
         self._attached_runner = runner
 
+    def set_paused(self, paused: bool) -> None:
+        """Stop (or resume) live recognition, e.g. while a take is being recorded."""
+        if self.paused and not paused and self.live is not None:
+            self.live.reset()  # start clean after the take, not in the middle of its movement
+        self.paused = paused
+
     def _on_device_state(self, state: str, _message: str) -> None:
         if state == "reconnecting" and self.live is not None:
             self.live.reset()  # a movement cut by the drop must not be stitched to what follows
 
     def _feed(self, chunk) -> None:  # noqa: ANN001 - runs on the runner thread
         live = self.live
-        if live is not None and self.recogniser is not None and self.recogniser.classes:
+        if live is not None and not self.paused and self.recogniser is not None and self.recogniser.classes:
             live.feed(chunk)
 
     def poll(self) -> None:
