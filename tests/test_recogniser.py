@@ -94,3 +94,29 @@ def test_bad_classes_are_refused(model):
     with pytest.raises(ValueError):
         rec.set_class("empty", "", [])
     assert rec.predict(idle(1, 12)[0], RATE).rejected  # no classes: nothing to recognise
+
+
+def test_acc_only_devices_work(model):
+    rec = Recogniser(model)
+    acc = ("acc_x", "acc_y", "acc_z")
+    rec.set_class("circle", "draw a circle", [t[:, :3] for t in takes("circle_cw", 3, 13)], RATE, channels=acc)
+    rec.set_class("shake", "shake it", [t[:, :3] for t in takes("shake", 3, 14)], RATE, channels=acc)
+    preds = [rec.predict(q[:, :3], RATE, channels=acc) for q in takes("shake", 3, 15)]
+    assert all(p.scores for p in preds)
+    assert sum(max(p.scores, key=p.scores.get) == "shake" for p in preds) >= 2
+
+
+def test_augmentations_keep_shape_units_and_missing_channels():
+    from studio.model.augment import DEFAULT_AUGMENTS, Noise, Rotate, Scale, TimeWarp, augment_take
+
+    rng = np.random.default_rng(16)
+    x = takes("twist", 1, 17)[0]
+    r = Rotate(max_deg=30.0)(x, rng)
+    np.testing.assert_allclose(np.linalg.norm(r[:, :3], axis=1), np.linalg.norm(x[:, :3], axis=1), rtol=1e-4)
+    np.testing.assert_allclose(np.linalg.norm(r[:, 3:], axis=1), np.linalg.norm(x[:, 3:], axis=1), rtol=1e-4)
+    assert TimeWarp(1.25, 1.25)(x, rng).shape[0] == round(x.shape[0] / 1.25)
+    assert Scale()(x, rng).shape == x.shape and Noise()(x, rng).shape == x.shape
+    missing = x.copy()
+    missing[:, 4] = np.nan
+    out = augment_take(missing, rng, DEFAULT_AUGMENTS)
+    assert np.isnan(out[:, 4]).all() and np.isfinite(np.delete(out, 4, axis=1)).all()

@@ -5,6 +5,7 @@ Each takes (x, rng) and returns a new array; all keep NaN columns (missing chann
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,10 @@ class Scale:
     high: float = 1.2
 
     def __call__(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        mean = np.nanmean(x, axis=0, keepdims=True) if np.isfinite(x).any() else 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a missing (all-NaN) channel has no mean
+            mean = np.nanmean(x, axis=0, keepdims=True)
+        mean = np.nan_to_num(mean)
         return (mean + (x - mean) * rng.uniform(self.low, self.high)).astype(np.float32)
 
 
