@@ -240,5 +240,5 @@ def test_rhythmic_movement_is_not_offered_as_gestures():
     t = np.arange(len(x)) / RATE
     for i in range(0, len(x), 5):
         live.push(t[i:i + 5], x[i:i + 5])
-    assert [c.reason for c in candidates] == ["event"] * 3 + ["rhythmic"] * 12 + ["event"]
+    assert [c.reason for c in candidates] == ["event"] * 2 + ["rhythmic"] * 13 + ["event"]
     assert events[-1].t_start > 23.0

@@ -56,7 +56,7 @@ class LiveConfig:
     # Rhythmic movement (walking, running, pumping) is not a gesture: when the last ``rhythm_count``
     # movements recur at near-equal intervals with near-equal durations (coefficient of variation below
     # ``rhythm_cv``), they are not classified.
-    rhythm_count: int = 4
+    rhythm_count: int = 3
     rhythm_cv: float = 0.12
     rhythm_max_interval_s: float = 2.0  # steps recur faster than this; performed gestures rarely do
     rhythm_hold_s: float = 3.0  # once rhythmic, movements starting within this of the last one are too
