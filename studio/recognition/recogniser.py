@@ -213,6 +213,9 @@ class Recogniser:
 
     def predict(self, window, rate_hz: float = 100.0, channels=CANONICAL_CHANNELS) -> Prediction:
         """Best class, or label None when rejected (see the module docstring for the threshold)."""
+        window = np.asarray(window, np.float32)
+        if window.size == 0 or not np.isfinite(window).any():
+            return Prediction(None, 0.0, {}, True)  # a gap in the stream is not a gesture
         sims = self.similarities(window, rate_hz, channels)
         if not sims:
             return Prediction(None, 0.0, {}, True)
