@@ -152,3 +152,16 @@ def test_same_label_items_are_positives():
 def test_configs_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         PreprocessConfig().rate_hz = 10.0  # type: ignore[misc]
+
+
+def test_long_input_crops_weight_the_movement():
+    from studio.model.preprocess import crops
+
+    rng = np.random.default_rng(7)
+    burst = gesture(rng, seconds=10.0, burst=(7.0, 7.6))
+    windows, w = crops(burst, ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"), 100.0, PRE, K)
+    assert len(windows) == len(w) > 3 and w.sum() == pytest.approx(1.0)
+    moving = [i for i, (x, *_rest) in enumerate(windows) if np.abs(x[:, 3]).max() > 0.5]
+    assert w[moving].sum() > 0.9  # the windows holding the movement carry the embedding
+    short, w_short = crops(burst[:150], ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"), 100.0, PRE, K)
+    assert len(short) == 1 and w_short.tolist() == [1.0]

@@ -97,10 +97,8 @@ def _align_gravity(x: np.ndarray, valid: np.ndarray, chan: np.ndarray) -> np.nda
     return out
 
 
-def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig, token_len: int,
-                   energy: bool = True):
-    """One window -> (x (L, 6), valid (L,), chan (6,), tok_w (N,)); see the module docstring.
-    ``energy=False`` skips the token energies (only masking needs them) and returns zeros."""
+def _at_model_rate(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Canonical order, NaN ends trimmed, resampled to the model rate -> (x (T', 6), chan (6,))."""
     x = to_canonical_order(x, channels)
     rows = np.flatnonzero(np.isfinite(x).any(axis=1))
     if rows.size == 0:
@@ -112,8 +110,12 @@ def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfi
             x = resample_uniform(x, float(x.shape[0]), float(cfg.window_len))[: cfg.window_len]
     elif x.shape[0] > 1 and abs(rate_hz - cfg.rate_hz) > 1e-6:
         x = resample_uniform(x, float(rate_hz), cfg.rate_hz)
-    chan = np.isfinite(x).any(axis=0)
-    x, valid = _fit_window(x, cfg.window_len, cfg.rate_hz)
+    return x, np.isfinite(x).any(axis=0)
+
+
+def _finish(x: np.ndarray, valid: np.ndarray, chan: np.ndarray, cfg: PreprocessConfig, token_len: int,
+            energy: bool):
+    """A fitted window (L, 6) -> normalised model input; see the module docstring."""
     if energy:
         tok_w = token_weights(motion_energy(np.where(valid[:, None], x, np.nan), cfg.rate_hz), token_len)
     else:
@@ -130,6 +132,41 @@ def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfi
     x[~valid] = 0.0
     x[:, ~chan] = 0.0
     return x.astype(np.float32), valid, chan, tok_w.astype(np.float32)
+
+
+def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig, token_len: int,
+                   energy: bool = True):
+    """One window -> (x (L, 6), valid (L,), chan (6,), tok_w (N,)); see the module docstring.
+    ``energy=False`` skips the token energies (only masking needs them) and returns zeros."""
+    x, chan = _at_model_rate(x, channels, rate_hz, cfg)
+    x, valid = _fit_window(x, cfg.window_len, cfg.rate_hz)
+    return _finish(x, valid, chan, cfg, token_len, energy)
+
+
+def crops(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig, token_len: int,
+          power: float = 2.0) -> tuple[list[tuple], np.ndarray]:
+    """Input longer than the window -> several windows and a weight for each (summing to 1).
+
+    Windows: sliding by half a window over the whole input, plus the one centred on the nucleus.
+    Weight: (mean motion energy of the window) ** ``power``, so a single gesture inside long idle is
+    carried by the windows that contain it, while a steady activity (walking) is averaged over its whole
+    length. Input that fits the window gives one window of weight 1 (as :func:`preprocess_one`).
+    """
+    xr, chan = _at_model_rate(x, channels, rate_hz, cfg)
+    n, length = xr.shape[0], cfg.window_len
+    if n <= length:
+        fitted, valid = _fit_window(xr, length, cfg.rate_hz)
+        return [_finish(fitted, valid, chan, cfg, token_len, False)], np.ones(1)
+    starts = set(range(0, n - length + 1, max(1, length // 2))) | {n - length}
+    nuc = find_nucleus(xr, cfg.rate_hz)
+    if nuc is not None:
+        starts.add(int(np.clip((nuc[0] + nuc[1]) // 2 - length // 2, 0, n - length)))
+    e = motion_energy(xr, cfg.rate_hz)
+    starts = sorted(starts)
+    w = np.array([e[s:s + length].mean() for s in starts]) ** power
+    w = w / w.sum() if w.sum() > 0 else np.full(len(starts), 1.0 / len(starts))
+    full = np.ones(length, bool)
+    return [_finish(xr[s:s + length].copy(), full, chan, cfg, token_len, False) for s in starts], w
 
 
 def preprocess(windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0,
