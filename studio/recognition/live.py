@@ -274,15 +274,17 @@ class LiveRecogniser:
             self._last_event_end = max(self._last_event_end, t_move_end)
             self._report(None, 0.0, {}, False, "too-long", t_all)
             return []
-        core = nucleus.find_nucleus(x_all, rate, self.channels)
-        if core is None:
-            self._report(None, 0.0, {}, False, "no-nucleus", t_all)
-            return []
-        # Longer than the model's window: keep the part centred on the nucleus (shorter windows are
-        # padded symmetrically by the model's preprocessing, which centres them too).
+        # A window longer than the model's is cut to the part centred on the nucleus; a shorter one goes
+        # whole (the model's preprocessing pads it symmetrically, which centres the movement too).
         win = int(round(cfg.window_s * rate))
-        a = int(np.clip((core[0] + core[1]) // 2 - win // 2, 0, max(0, len(x_all) - win)))
-        b = min(len(x_all), a + win)
+        a, b = 0, len(x_all)
+        if b > win:
+            core = nucleus.find_nucleus(x_all, rate, self.channels)
+            if core is None:
+                self._report(None, 0.0, {}, False, "no-nucleus", t_all)
+                return []
+            a = int(np.clip((core[0] + core[1]) // 2 - win // 2, 0, b - win))
+            b = a + win
         window = x_all[a:b]
         if len(self._model_cols) != len(self.channels):
             window = window[:, self._model_cols]
@@ -294,12 +296,12 @@ class LiveRecogniser:
         self._last_event_end = t_move_end
         ev = LiveEvent(str(pred.label), float(pred.confidence), time.time(), scores,
                        float(t_all[a]), float(t_all[b - 1]), arrival, 0.0, fallback)
-        self._report(ev.gesture, ev.confidence, scores, False, "event", t_all[a:b])
         ev.emitted = self.clock()
-        self.events.append(ev)
-        del self.events[: -self.keep_events]
         if self.on_event is not None:
             self.on_event(ev)
+        self.events.append(ev)
+        del self.events[: -self.keep_events]
+        self._report(ev.gesture, ev.confidence, scores, False, "event", t_all[a:b])
         return [ev]
 
     def _rhythmic(self) -> bool:
