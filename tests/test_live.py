@@ -242,3 +242,17 @@ def test_rhythmic_movement_is_not_offered_as_gestures():
         live.push(t[i:i + 5], x[i:i + 5])
     assert [c.reason for c in candidates] == ["event"] * 2 + ["rhythmic"] * 13 + ["event"]
     assert events[-1].t_start > 23.0
+
+
+def test_nan_samples_do_not_break_segmentation(sim):
+    rec = CountingRecogniser()
+    live = LiveRecogniser(rec, RATE)
+    _stream(sim, live, 2.0)
+    sim.perform("shake")
+    for k in range(int(4 * RATE / sim.chunk)):
+        chunk = sim.read()
+        data = chunk.data.copy()
+        if k % 7 == 0:
+            data[:, 3:] = np.nan  # a packet that lost its gyroscope values
+        live.feed(Chunk(chunk.t, data, chunk.seq))
+    assert len(rec.windows) == 1
