@@ -91,3 +91,18 @@ def test_missing_or_unreadable_recording_is_a_file_fault(tmp_path, content, word
 def test_bad_speed_is_a_config_error(tmp_path):
     with pytest.raises(DeviceError):
         open_source(f"replay://{tmp_path}/x.csv?speed=-1")
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda p: p.write_bytes(b""), "not a readable .npz"),
+    (lambda p: p.write_bytes(b"PK\x03\x04truncated"), "not a readable .npz"),
+    (lambda p: np.savez(p, data=np.zeros((2, 3, 4))), "shaped"),
+    (lambda p: np.savez(p, data=np.zeros((5, 6)), t=np.arange(3) / 100), "one time per sample"),
+])
+def test_corrupt_npz_recording_is_a_file_fault(tmp_path, make, words):
+    path = tmp_path / "rec.npz"
+    make(path)
+    source = open_source(f"replay://{path}")
+    with pytest.raises(DeviceError, match=words) as info:
+        source.open()
+    assert info.value.kind == FaultKind.FILE and not info.value.transient

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -45,10 +46,13 @@ def load_recording(path: str | Path, rate_hz: float = 100.0, acc_unit: str = "g"
                 data = np.asarray(npz["data"], np.float32)
                 channels = [str(c) for c in npz["channels"]] if "channels" in npz else list(CANONICAL_CHANNELS)
                 t = np.asarray(npz["t"], np.float64) if "t" in npz else np.arange(len(data)) / rate_hz
-        except (ValueError, KeyError, OSError) as exc:
-            raise _file_fault(path, f"The recording {path} is not a readable .npz ({exc}).") from None
+        except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise _file_fault(path, f"The recording {path} is not a readable .npz ({exc or 'empty file'}).") from None
+        if data.ndim != 2 or t.shape != (len(data),):
+            raise _file_fault(path, f"The recording {path} needs 'data' shaped (samples, channels) and 't' with "
+                                    f"one time per sample; it has data {data.shape} and t {t.shape}.")
         full = np.full((len(data), 6), np.nan, np.float32)
-        for j, name in enumerate(channels[: data.shape[1] if data.ndim == 2 else 0]):
+        for j, name in enumerate(channels[: data.shape[1]]):
             if name in CANONICAL_CHANNELS:
                 full[:, CANONICAL_CHANNELS.index(name)] = data[:, j]
         seq = np.arange(len(full))
