@@ -73,6 +73,10 @@ def test_npz_errors_are_clear(tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match="not a readable npz"):
         load_npz(tmp_path / "junk.npz")
+    for name, content in (("empty.npz", b""), ("cut.npz", b"PK\x03\x04cut short")):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match="not a readable npz"):
+            load_npz(tmp_path / name)
     np.savez(tmp_path / "nox.npz", y=np.array(["a"]))
     with pytest.raises(ValueError, match="missing fields"):
         load_npz(tmp_path / "nox.npz")
@@ -83,6 +87,10 @@ def test_npz_errors_are_clear(tmp_path):
              descriptions=np.array("{not json"))
     with pytest.raises(ValueError, match="descriptions"):
         load_npz(tmp_path / "baddesc.npz")
+    np.savez(tmp_path / "badrate.npz", X=np.zeros((1, 3, 1)), y=np.array(["a"]), channels=np.array(["acc_x"]),
+             rate_hz=np.array([50.0, 100.0]))
+    with pytest.raises(ValueError, match="rate_hz must be one number"):
+        load_npz(tmp_path / "badrate.npz")
 
 
 def test_k_shot_takes_k_per_class_from_train_only():
@@ -160,6 +168,10 @@ def test_evaluate_cli_rejects_bad_arguments(tmp_path, capsys):
     assert studio_main(["evaluate", str(tmp_path / "missing.npz"), "--methods", "dtw_1nn"]) == 2
     assert studio_main(["evaluate", str(tmp_path / "missing.npz"), "--methods", "knn"]) == 2
     assert "unknown method" in capsys.readouterr().err
+    save_npz(tmp_path / "data.npz", make_set(np.random.default_rng(5), n_per_class=8))
+    for rate in ("-5", "nan"):
+        assert studio_main(["evaluate", str(tmp_path / "data.npz"), "--methods", "dtw_1nn", "--rate-hz", rate]) == 2
+        assert "rate_hz must be a finite rate" in capsys.readouterr().err
 
 
 def test_macro_f1_matches_definition():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,13 +96,22 @@ def save_npz(path: str | os.PathLike, data: EvalSet) -> None:
     np.savez_compressed(path, **fields)
 
 
+def _scalar_rate(path: str | os.PathLike, raw: dict) -> float:
+    if "rate_hz" not in raw:
+        return 0.0
+    try:
+        return float(raw["rate_hz"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: rate_hz must be one number (Hz, 0 = unknown); got {raw['rate_hz']!r}") from exc
+
+
 def load_npz(path: str | os.PathLike) -> EvalSet:
     """Read a ``DATA.npz`` file; a clear ``ValueError`` for anything malformed."""
     try:
         with np.load(path, allow_pickle=False) as f:
             raw = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable npz file ({exc})") from exc
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"{path}: not a readable npz file ({exc or 'empty file'})") from exc
     missing = [k for k in ("X", "y", "channels") if k not in raw]
     if missing:
         raise ValueError(f"{path}: missing fields {missing} (need X, y, channels; see `studio evaluate --help`)")
@@ -115,7 +125,7 @@ def load_npz(path: str | os.PathLike) -> EvalSet:
         X=raw["X"],
         y=raw["y"],
         channels=tuple(np.atleast_1d(raw["channels"]).tolist()),
-        rate_hz=float(raw["rate_hz"]) if "rate_hz" in raw else 0.0,
+        rate_hz=_scalar_rate(path, raw),
         split=raw.get("split"),
         subject=raw.get("subject"),
         descriptions=descriptions,

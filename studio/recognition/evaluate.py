@@ -12,6 +12,7 @@ labelled, the rest handed over unlabeled: UniMotion may use it, the peers ignore
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -222,6 +223,8 @@ def evaluate(
         data = load_npz(data)
     if seeds < 1:
         raise ValueError("seeds must be >= 1")
+    if rate_hz is not None and not (math.isfinite(rate_hz) and rate_hz >= 0):
+        raise ValueError(f"rate_hz must be a finite rate >= 0 (0 = unknown); got {rate_hz}")
     shared: dict = {}
     resolved = [make_method(m, model_path, shared) if isinstance(m, str) else m for m in methods]
     runs: dict[tuple[str, str], list[dict]] = {}
