@@ -104,7 +104,7 @@ PRESETS: dict[str, Preset] = {
     "shipped": Preset(
         model=ModelConfig(d_model=64, n_layers=4, n_heads=4, embed_dim=128),
         train=TrainConfig(mask_steps=1500, contrastive_steps=4000, batch_size=64, pool_unlabeled=4000,
-                          pool_pairs=12000, save_every=250),
+                          pool_pairs=12000, save_every=250, mlm_weight_contrastive=1.0, channel_drop=0.45),
     ),
     # small runs for the ablation (nucleus vs random masking, with/without text)
     "ablation": Preset(
