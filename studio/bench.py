@@ -13,6 +13,7 @@ import sys
 BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
     # name: (module, what it measures, arguments for the short mode)
     "synth": ("studio.synth.bench", "synthetic data generation speed", ["--short"]),
+    "model": ("studio.model.bench_model", "encoder ms/window on one core, set_class time", ["--iterations", "50"]),
     "plot": ("studio.ui.bench_plot", "live plot fps, CPU share and drops at 9 ch x 200 Hz", ["--seconds", "2"]),
     "parsers": ("studio.devices.bench_parsers", "parser throughput and 1 kHz pty loss", ["--seconds", "2"]),
     "enrol": ("studio.recognition.bench_enrol", "take-to-recogniser time, idle false triggers", ["--short"]),
