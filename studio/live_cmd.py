@@ -9,6 +9,7 @@ come back (the runner reconnects); Ctrl-C or SIGTERM stops everything and exits 
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import threading
@@ -37,9 +38,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="log samples received and events every SECONDS (0 = never; default 60)")
 
 
+_LOG_LOCK = threading.Lock()  # the runner thread and the main loop both log; keep their lines whole
+
+
 def _log(text: str) -> None:
     stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d}"
-    print(f"{stamp} {text}", flush=True)
+    with _LOG_LOCK:
+        print(f"{stamp} {text}", flush=True)
+
+
+def _bad_number(args: argparse.Namespace) -> str | None:
+    """Why a numeric switch is unusable, or None; checked before anything is opened."""
+    if args.sensitivity is not None and not 0.0 <= args.sensitivity <= 1.0:
+        return f"--sensitivity must be between 0 and 1, not {args.sensitivity}."
+    if args.seconds is not None and not args.seconds > 0:
+        return f"--seconds must be positive, not {args.seconds}."
+    if not (math.isfinite(args.heartbeat) and args.heartbeat >= 0):
+        return f"--heartbeat must be 0 (never) or a positive number of seconds, not {args.heartbeat}."
+    return None
 
 
 def _canonical_take(samples: np.ndarray, channels, rate_hz: float, target_hz: float) -> np.ndarray:
@@ -155,6 +171,9 @@ class LivePipeline:
 def run(args: argparse.Namespace) -> int:
     from studio.project import Project, ProjectError
 
+    problem = _bad_number(args)
+    if problem:
+        return _fail(problem)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -173,6 +173,17 @@ def test_live_refuses_a_missing_project(tmp_path):
     assert "studio live:" in proc.stderr
 
 
+@pytest.mark.parametrize("switch, value", [("--sensitivity", "nan"), ("--sensitivity", "5"), ("--seconds", "-1"),
+                                           ("--heartbeat", "-2")])
+def test_live_refuses_an_unusable_number_before_opening_anything(show, switch, value, capsys):
+    from studio.cli import main
+
+    before = (show / "show.gesture").read_bytes()
+    assert main(["live", str(show / "show.gesture"), switch, value]) == 2
+    assert f"studio live: {switch} must be" in capsys.readouterr().err
+    assert (show / "show.gesture").read_bytes() == before
+
+
 def test_live_exits_cleanly_on_sigterm(show):
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
     proc = subprocess.Popen(
