@@ -148,3 +148,40 @@ def test_refined_recogniser_exports_its_adapter(tiny_model, tmp_path):
     w = synth.render_gesture("tap", rng, 100.0)
     ref, got = rec.similarities(w, 100.0), OnnxRecogniser(tmp_path).similarities(w, 100.0)
     assert max(abs(ref[k] - got[k]) for k in ref) < 1e-4
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--opset", "999"], "opset must be 17 or newer"),
+    (["--tolerance", "nan"], "--tolerance must be"),
+    (["--tolerance", "-1"], "--tolerance must be"),
+])
+def test_export_cli_refuses_unusable_switches_before_writing(tmp_path, capsys, extra, words):
+    import argparse
+
+    from studio.model import export_cmd
+
+    parser = argparse.ArgumentParser()
+    export_cmd.add_arguments(parser)
+    out = tmp_path / "export"
+    assert export_cmd.run(parser.parse_args(["--out", str(out), *extra])) == 2
+    assert words in capsys.readouterr().err and not out.exists()
+
+
+def test_export_cli_reads_the_project_before_writing(tmp_path, capsys):
+    import argparse
+
+    from studio.model import export_cmd
+    from studio.model.checkpoint import save_checkpoint
+
+    torch.manual_seed(1)
+    save_checkpoint(tmp_path / "model", MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], 0)
+    (tmp_path / "bad.gesture").write_bytes(b"not a database at all, just bytes")
+    (tmp_path / "file").write_text("x")
+    parser = argparse.ArgumentParser()
+    export_cmd.add_arguments(parser)
+    out = tmp_path / "export"
+    args = parser.parse_args([str(tmp_path / "bad.gesture"), "--model", str(tmp_path / "model"), "--out", str(out)])
+    assert export_cmd.run(args) == 2
+    assert "not a gesture project" in capsys.readouterr().err and not out.exists()
+    assert export_cmd.run(parser.parse_args(["--out", str(tmp_path / "file")])) == 2
+    assert "is a file" in capsys.readouterr().err and (tmp_path / "file").read_text() == "x"

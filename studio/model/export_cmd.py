@@ -7,7 +7,9 @@ its gesture set's recogniser (ONNX + JSON thresholds), with a README for embeddi
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,43 +21,69 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="fail if ONNX and torch differ by more than this (default 1e-4)")
 
 
+def _max_opset() -> int | None:
+    """The newest opset torch's TorchScript exporter (the one used here) writes, if torch says."""
+    try:
+        from torch.onnx._constants import ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET
+    except ImportError:
+        return None
+    return int(ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET)
+
+
+def _bad_args(args: argparse.Namespace) -> str | None:
+    """Why the switches cannot work, or None; checked before anything is loaded or written."""
+    newest = _max_opset()
+    if args.opset < 17 or (newest is not None and args.opset > newest):
+        return f"opset must be 17 or newer{f' and at most {newest}' if newest else ''}, not {args.opset}"
+    if not (math.isfinite(args.tolerance) and args.tolerance >= 0):
+        return f"--tolerance must be a finite number >= 0, not {args.tolerance}"
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        return f"--out {args.out} is a file; give a folder (it is created if missing)"
+    return None
+
+
+def _fail(message: object) -> int:
+    print(f"studio export: {message}", file=sys.stderr)
+    return 2
+
+
 def run(args: argparse.Namespace) -> int:
+    problem = _bad_args(args)
+    if problem:
+        return _fail(problem)
     import torch
 
     from studio.model import load_model
     from studio.model.checkpoint import CheckpointError
     from studio.model.export import export_encoder, write_readme
 
-    if args.opset < 17:
-        print("studio export: opset must be 17 or newer", file=sys.stderr)
-        return 2
     torch.set_num_threads(1)
     try:
         model = load_model(args.model)
     except CheckpointError as err:
-        print(f"studio export: {err}", file=sys.stderr)
-        return 2
-    worst = 0.0
-    enc = export_encoder(model, args.out, args.opset)
-    worst = max(worst, enc["max_abs_diff"])
-    print(f"encoder: {enc['path']} (opset {enc['opset']}), max abs diff vs torch {enc['max_abs_diff']:.2e}")
+        return _fail(err)
+    rec = None
     if args.project:
+        # the project is read before anything is written, so a bad one leaves no half-filled folder
         from studio.live_cmd import build_recogniser
         from studio.project import Project, ProjectError
-        from studio.recognition.onnx_recogniser import export_recogniser
 
         try:
             project = Project.open(args.project)
         except ProjectError as err:
-            print(f"studio export: {err}", file=sys.stderr)
-            return 2
+            return _fail(err)
         try:
             rec, gestures = build_recogniser(project, model)
         finally:
             project.close()
         if not gestures:
-            print("studio export: the project has no enabled gestures", file=sys.stderr)
-            return 2
+            return _fail("the project has no enabled gestures")
+    enc = export_encoder(model, args.out, args.opset)
+    worst = enc["max_abs_diff"]
+    print(f"encoder: {enc['path']} (opset {enc['opset']}), max abs diff vs torch {enc['max_abs_diff']:.2e}")
+    if rec is not None:
+        from studio.recognition.onnx_recogniser import export_recogniser
+
         info = export_recogniser(model, rec, args.out, args.opset)
         worst = max(worst, info["max_abs_diff"])
         print(f"recogniser: {info['path']} ({len(info['classes'])} classes: {', '.join(info['classes'])}), "
