@@ -48,6 +48,28 @@ class Parser:
         return 0
 
 
+class BinaryParser(Parser):
+    """Base of the binary frame parsers: a byte buffer that holds an incomplete frame, and ``_skip``,
+    which drops bytes while hunting for the next frame and counts one error per run of garbage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf = bytearray()
+        self._in_garbage = False
+
+    @property
+    def pending(self) -> int:
+        return len(self._buf)
+
+    def _skip(self, n: int) -> None:
+        if n <= 0:
+            return
+        del self._buf[:n]
+        if not self._in_garbage:
+            self.errors += 1  # one error per run of skipped bytes, not per byte
+            self._in_garbage = True
+
+
 class RateEstimator:
     """Sample rate over the last ``window`` stamps.
 

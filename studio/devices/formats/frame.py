@@ -22,7 +22,7 @@ from __future__ import annotations
 import binascii
 import struct
 
-from studio.devices.formats import ACC_ONLY, NAN, Parser, Sample
+from studio.devices.formats import ACC_ONLY, NAN, BinaryParser, Sample
 
 SYNC = b"\xa5\x5a"
 HEADER = struct.Struct("<BBHI")  # len, type, seq, t_us (after the two sync bytes)
@@ -79,31 +79,17 @@ class _Unwrap:
         return self.base + value
 
 
-class FrameParser(Parser):
+class FrameParser(BinaryParser):
     """Incremental decoder of our frames; see the module docstring for the layout."""
 
     name = "frame"
 
     def __init__(self) -> None:
         super().__init__()
-        self._buf = bytearray()
         self._seq = _Unwrap(16)
         self._time = _Unwrap(32)
-        self._in_garbage = False
         self.frames = 0
         self.unknown_frames = 0
-
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
-
-    def _skip(self, n: int) -> None:
-        if n <= 0:
-            return
-        del self._buf[:n]
-        if not self._in_garbage:
-            self.errors += 1  # one error per run of skipped bytes, not per byte
-            self._in_garbage = True
 
     def feed(self, data: bytes) -> list[Sample]:
         """Decode every whole frame in the buffer; keep an incomplete one for later."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from studio.devices.formats import ACC_ONLY, NAN, Parser, Sample
+from studio.devices.formats import ACC_ONLY, NAN, BinaryParser, Sample
 
 ACC_SCALE = 16.0 / 32768.0
 GYRO_SCALE = 2000.0 / 32768.0
@@ -36,27 +36,15 @@ def encode_ble(acc: tuple[int, int, int], gyro: tuple[int, int, int], angle: tup
     return b"\x55\x61" + _BLE.pack(*acc, *gyro, *angle)
 
 
-class WitMotionParser(Parser):
+class WitMotionParser(BinaryParser):
     """Incremental parser of 11-byte serial frames with checksum resynchronisation."""
 
     name = "witmotion"
 
     def __init__(self) -> None:
         super().__init__()
-        self._buf = bytearray()
         self._acc: tuple[float, float, float] | None = None
-        self._in_garbage = False
         self._has_gyro = False
-
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
-
-    def _skip(self, n: int) -> None:
-        del self._buf[:n]
-        if not self._in_garbage:
-            self.errors += 1
-            self._in_garbage = True
 
     def feed(self, data: bytes) -> list[Sample]:
         """Decode every whole, checksum-valid frame; skip anything else one byte at a time."""
@@ -97,20 +85,14 @@ class WitMotionParser(Parser):
             self.channels = ACC_ONLY
 
 
-class WitMotionBleParser(Parser):
-    """Parser of WT901BLE notifications (one or more concatenated 20-byte ``55 61`` frames)."""
+class WitMotionBleParser(BinaryParser):
+    """Parser of WT901BLE notifications (one or more concatenated 20-byte ``55 61`` frames). Unlike the
+    serial parser it counts each skip as an error, not each run of skipped bytes."""
 
     name = "witmotion-ble"
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._buf = bytearray()
-
-    @property
-    def pending(self) -> int:
-        return len(self._buf)
-
     def feed(self, data: bytes) -> list[Sample]:
+        """Decode every whole 20-byte frame; skip register replies (``55 71``) quietly."""
         self._buf += data
         buf = self._buf
         out: list[Sample] = []
