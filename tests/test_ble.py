@@ -22,6 +22,7 @@ from studio.devices.faults import FaultKind
 from studio.devices.formats.frame import encode_imu6
 from studio.devices.formats.witmotion import encode_ble
 from studio.devices.runner import State, StreamRunner
+from source_reading import read_samples
 
 
 @dataclass
@@ -182,24 +183,13 @@ def clean_registry():
     FakeClient.peripherals = {}
 
 
-def read_all(source, n, timeout=5.0):
-    chunks, got = [], 0
-    deadline = time.monotonic() + timeout
-    while got < n and time.monotonic() < deadline:
-        chunk = source.read(0.05)
-        if chunk is not None:
-            chunks.append(chunk)
-            got += len(chunk)
-    return chunks
-
-
 @pytest.mark.parametrize("profile", ["microbit", "thingy52", "witmotion", "nus", "nus-frame"])
 def test_profile_replay_yields_canonical_samples(profile):
     add("AA:00:00:00:00:01", profile, n=40)
     source = BleSource("AA:00:00:00:00:01", bp.BUILTIN[profile], backend=FakeClient)
     source.open()
     try:
-        chunks = read_all(source, 40)
+        chunks = read_samples(source, 40)
     finally:
         source.close()
     data = np.concatenate([c.data for c in chunks])
@@ -252,7 +242,7 @@ def test_two_characteristic_profile_merges_acc_and_gyro():
     add("AA:00:00:00:00:0D", "nicla", n=10)
     source = BleSource("AA:00:00:00:00:0D", bp.BUILTIN["nicla"], backend=TwoCharClient)
     source.open()
-    chunks = read_all(source, 10)
+    chunks = read_samples(source, 10)
     source.close()
     data = np.concatenate([c.data for c in chunks])
     np.testing.assert_allclose(data[:, 0], np.arange(10) / 100, atol=1e-6)
@@ -272,7 +262,7 @@ def test_auto_profile_is_recognised_from_services_and_name():
     add("AA:00:00:00:00:03", "nus-frame", n=4)
     source = BleSource("AA:00:00:00:00:03", None, backend=FakeClient)
     source.open()
-    chunks = read_all(source, 4)
+    chunks = read_samples(source, 4)
     source.close()
     assert source.profile.key == "nus-frame" and sum(len(c) for c in chunks) == 4
 
@@ -293,8 +283,10 @@ def test_absent_device_is_transient_not_found():
     assert info.value.kind == FaultKind.BLE_NOT_FOUND and info.value.transient
 
 
-def test_link_loss_then_reconnect_through_the_runner():
-    peripheral = add("AA:00:00:00:00:06", "nus-frame", n=20, drop_after=True)
+def run_through_a_drop(source, peripheral, want: int, resume_timeout: float):
+    """Run ``source`` on a StreamRunner until it has lost the link and streams again, then let the
+    peripheral keep its link and collect until ``want`` sequence numbers arrived (5 s at most).
+    Returns (sequence numbers, [(state, message)])."""
     received, states = [], []
     resumed = threading.Event()
 
@@ -303,18 +295,24 @@ def test_link_loss_then_reconnect_through_the_runner():
         if state == State.STREAMING and any(s == State.RECONNECTING for s, _ in states):
             resumed.set()
 
-    source = BleSource("AA:00:00:00:00:06", bp.BUILTIN["nus-frame"], backend=FakeClient)
     runner = StreamRunner(source, on_chunk=lambda c: received.extend(c.seq.tolist()), on_status=on_status,
                           backoff=(0.05,))
     runner.start()
     try:
-        assert resumed.wait(5)
+        assert resumed.wait(resume_timeout)
         peripheral.drop_after = False
         deadline = time.monotonic() + 5
-        while len(received) < 40 and time.monotonic() < deadline:
+        while len(received) < want and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
         runner.stop()
+    return received, states
+
+
+def test_link_loss_then_reconnect_through_the_runner():
+    peripheral = add("AA:00:00:00:00:06", "nus-frame", n=20, drop_after=True)
+    source = BleSource("AA:00:00:00:00:06", bp.BUILTIN["nus-frame"], backend=FakeClient)
+    received, states = run_through_a_drop(source, peripheral, want=40, resume_timeout=5)
     # the replayed device restarts its counter after a reconnect, as a real one that rebooted would
     assert received == list(range(20)) + list(range(20))
     assert any("Lost the Bluetooth connection" in m for s, m in states if s == State.RECONNECTING)
@@ -537,7 +535,7 @@ def test_profiles_over_a_real_gatt_stack(bumble_registry, profile):
     source = BleSource("BB:00:00:00:00:01", bp.BUILTIN[profile], backend=BumbleClient)
     source.open()
     try:
-        chunks = read_all(source, 30)
+        chunks = read_samples(source, 30)
     finally:
         source.close()
     data = np.concatenate([c.data for c in chunks])
@@ -549,26 +547,8 @@ def test_profiles_over_a_real_gatt_stack(bumble_registry, profile):
 
 def test_gatt_link_drop_and_reconnect(bumble_registry):
     peripheral = add("BB:00:00:00:00:02", "nus-frame", n=10, interval=0.002, drop_after=True)
-    received, states = [], []
-    resumed = threading.Event()
-
-    def on_status(state, message):
-        states.append(state)
-        if state == State.STREAMING and State.RECONNECTING in states:
-            resumed.set()
-
     source = BleSource("BB:00:00:00:00:02", bp.BUILTIN["nus-frame"], backend=BumbleClient)
-    runner = StreamRunner(source, on_chunk=lambda c: received.extend(c.seq.tolist()), on_status=on_status,
-                          backoff=(0.05,))
-    runner.start()
-    try:
-        assert resumed.wait(10)
-        peripheral.drop_after = False
-        deadline = time.monotonic() + 5
-        while len(received) < 20 and time.monotonic() < deadline:
-            time.sleep(0.01)
-    finally:
-        runner.stop()
+    received, _ = run_through_a_drop(source, peripheral, want=20, resume_timeout=10)
     assert received[:10] == list(range(10)) and received[10:20] == list(range(10))
 
 

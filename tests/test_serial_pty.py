@@ -13,6 +13,7 @@ from studio.devices.bench_parsers import SocatPty, encoded_stream
 from studio.devices.base import DeviceError
 from studio.devices.formats.frame import encode_imu6
 from studio.devices.runner import State, StreamRunner
+from source_reading import read_samples
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -40,17 +41,6 @@ def write_in_thread(pty, data, delay=0.0, block=256):
     return thread
 
 
-def read_n(source, n, timeout=5.0):
-    chunks, got = [], 0
-    deadline = time.monotonic() + timeout
-    while got < n and time.monotonic() < deadline:
-        chunk = source.read(0.05)
-        if chunk is not None:
-            chunks.append(chunk)
-            got += len(chunk)
-    return chunks
-
-
 @pytest.mark.parametrize("fmt", ["csv", "witmotion", "frame", "auto"])
 def test_every_format_streams_all_samples(pty, fmt):
     wire = "frame" if fmt == "auto" else fmt
@@ -59,7 +49,7 @@ def test_every_format_streams_all_samples(pty, fmt):
     source.open()
     writer = write_in_thread(pty, data, delay=0.1)
     try:
-        chunks = read_n(source, 300)
+        chunks = read_samples(source, 300)
     finally:
         source.close()
         writer.join(2)
@@ -76,7 +66,7 @@ def test_csv_with_header_rate_from_device_timestamps(pty):
     source = open_source(f"serial://{pty.device}?format=csv&probe=0")
     source.open()
     writer = write_in_thread(pty, data, delay=0.1)
-    chunks = read_n(source, 200)
+    chunks = read_samples(source, 200)
     source.close()
     writer.join(2)
     t = np.concatenate([c.t for c in chunks])
@@ -93,7 +83,7 @@ def test_garbage_injected_between_frames_is_counted_and_every_frame_kept(pty):
     source = open_source(f"serial://{pty.device}?format=frame&probe=0")
     source.open()
     writer = write_in_thread(pty, data, delay=0.1, block=97)
-    chunks = read_n(source, 300)
+    chunks = read_samples(source, 300)
     source.close()
     writer.join(2)
     seq = np.concatenate([c.seq for c in chunks])
