@@ -15,3 +15,11 @@ def read_samples(source, n: int, timeout: float = 5.0) -> list:
             chunks.append(chunk)
             got += len(chunk)
     return chunks
+
+
+def wait_until(done, timeout: float) -> bool:
+    """Poll ``done()`` every 10 ms until it is true or ``timeout`` seconds passed; its last answer."""
+    deadline = time.monotonic() + timeout
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return bool(done())

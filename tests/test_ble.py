@@ -22,7 +22,7 @@ from studio.devices.faults import FaultKind
 from studio.devices.formats.frame import encode_imu6
 from studio.devices.formats.witmotion import encode_ble
 from studio.devices.runner import State, StreamRunner
-from source_reading import read_samples
+from source_reading import read_samples, wait_until
 
 
 @dataclass
@@ -301,9 +301,7 @@ def run_through_a_drop(source, peripheral, want: int, resume_timeout: float):
     try:
         assert resumed.wait(resume_timeout)
         peripheral.drop_after = False
-        deadline = time.monotonic() + 5
-        while len(received) < want and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(received) >= want, 5)
     finally:
         runner.stop()
     return received, states
@@ -369,9 +367,7 @@ def test_queue_overflow_drops_oldest_and_counts(monkeypatch):
     add("AA:00:00:00:00:08", "thingy52", n=30, interval=0.0)
     source = BleSource("AA:00:00:00:00:08", bp.BUILTIN["thingy52"], backend=FakeClient)
     source.open()
-    deadline = time.monotonic() + 5
-    while source.stats.dropped < 20 and time.monotonic() < deadline:  # all 30 delivered, none read yet
-        time.sleep(0.01)
+    wait_until(lambda: source.stats.dropped >= 20, 5)  # all 30 delivered, none read yet
     chunk = source.read(0.1)
     source.close()
     assert len(chunk) == 10 and source.stats.dropped == 20

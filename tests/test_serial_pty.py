@@ -13,7 +13,7 @@ from studio.devices.bench_parsers import SocatPty, encoded_stream
 from studio.devices.base import DeviceError
 from studio.devices.formats.frame import encode_imu6
 from studio.devices.runner import State, StreamRunner
-from source_reading import read_samples
+from source_reading import read_samples, wait_until
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -110,9 +110,7 @@ def test_unplug_raises_transient_fault_and_runner_resumes_on_replug(pty):
         assert streaming.wait(5)
         fd = pty.open_peer()
         os.write(fd, encode_imu6(0, 0, [(1,) * 6] * 10))
-        deadline = time.monotonic() + 3
-        while len(received) < 10 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(received) >= 10, 3)
         assert received == list(range(10))
         streaming.clear()
         os.close(fd)
@@ -124,9 +122,7 @@ def test_unplug_raises_transient_fault_and_runner_resumes_on_replug(pty):
         assert streaming.wait(5)
         fd = pty.open_peer()
         os.write(fd, encode_imu6(10, 10_000, [(2,) * 6] * 10))
-        deadline = time.monotonic() + 3
-        while len(received) < 20 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(received) >= 20, 3)
         os.close(fd)
     finally:
         runner.stop()
