@@ -272,17 +272,12 @@ class Project:
     def delete_gesture(self, gesture_id: int) -> dict:
         """Delete a gesture and its takes; returns the snapshot :meth:`restore_gesture` takes."""
         with self.transaction():
-            conn = self._db()
-            conn.row_factory = sqlite3.Row
-            try:
-                row = conn.execute("SELECT * FROM gestures WHERE id = ?", (gesture_id,)).fetchone()
-                takes = conn.execute("SELECT * FROM takes WHERE gesture_id = ? ORDER BY id", (gesture_id,)).fetchall()
-            finally:
-                conn.row_factory = None
-            if row is None:
+            rows = self._dict_rows("SELECT * FROM gestures WHERE id = ?", (gesture_id,))
+            takes = self._dict_rows("SELECT * FROM takes WHERE gesture_id = ? ORDER BY id", (gesture_id,))
+            if not rows:
                 raise ProjectError(f"There is no gesture with id {gesture_id}.")
             self._write("DELETE FROM gestures WHERE id = ?", (gesture_id,))
-        return {"kind": "gesture", "gesture": dict(row), "takes": [dict(t) for t in takes]}
+        return {"kind": "gesture", "gesture": rows[0], "takes": takes}
 
     def restore_gesture(self, snapshot: dict) -> Gesture:
         """Undo :meth:`delete_gesture`: the gesture and its takes come back with the same ids."""
@@ -295,6 +290,15 @@ class Project:
             for take in snapshot["takes"]:
                 self._insert_row("takes", take)
             return self.gesture(row["id"])
+
+    def _dict_rows(self, sql: str, params: tuple) -> list[dict]:
+        """Rows of a query as column -> value dicts (the snapshots that undo restores)."""
+        conn = self._db()
+        conn.row_factory = sqlite3.Row
+        try:
+            return [dict(row) for row in conn.execute(sql, params).fetchall()]
+        finally:
+            conn.row_factory = None
 
     def _insert_row(self, table: str, row: dict) -> None:
         cols = ", ".join(row)
@@ -346,16 +350,11 @@ class Project:
     def delete_take(self, take_id: int) -> dict:
         """Delete a take; returns the snapshot :meth:`restore_take` takes."""
         with self.transaction():
-            conn = self._db()
-            conn.row_factory = sqlite3.Row
-            try:
-                row = conn.execute("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
-            finally:
-                conn.row_factory = None
-            if row is None:
+            rows = self._dict_rows("SELECT * FROM takes WHERE id = ?", (take_id,))
+            if not rows:
                 raise ProjectError(f"There is no take with id {take_id}.")
             self._write("DELETE FROM takes WHERE id = ?", (take_id,))
-        return {"kind": "take", "take": dict(row)}
+        return {"kind": "take", "take": rows[0]}
 
     def restore_take(self, snapshot: dict) -> Take:
         """Undo :meth:`delete_take` (the take's gesture must exist)."""
