@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -130,6 +131,23 @@ class Lines:
         raise AssertionError(f"no line matching {pattern!r} within {timeout} s; got:\n" + "\n".join(self.seen))
 
 
+@contextlib.contextmanager
+def live_show(show: Path, device: str, *extra: str):
+    """``studio live`` on the show project as a subprocess with a 0.5 s heartbeat; yields (process, its
+    output Lines) and kills the process if the test left it running."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "studio", "live", str(show / "show.gesture"), "--model", str(show / "model"),
+         "--device", device, "--heartbeat", "0.5", *extra],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield proc, Lines(proc.stdout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
 def _samples(line: str) -> int:
     return int(re.search(r"\[alive\] (\d+) samples", line).group(1))
 
@@ -137,31 +155,22 @@ def _samples(line: str) -> int:
 def test_live_survives_a_device_drop_and_exits_cleanly_on_sigint(show, tmp_path):
     device = PtyDevice(tmp_path)
     device.plug()
-    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", "live", str(show / "show.gesture"), "--model", str(show / "model"),
-         "--device", f"serial://{device.dev}?format=csv&rate={RATE:g}", "--heartbeat", "0.5",
-         "--sensitivity", "1"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        out = Lines(proc.stdout)
-        out.wait_for(r"\[streaming\]", 120)
-        before = _samples(out.wait_for(r"\[alive\] [1-9]\d* samples", 20))
-        device.unplug()
-        out.wait_for(r"\[reconnecting\]", 20)
-        assert proc.poll() is None  # still running without its device
-        device.plug()
-        out.wait_for(r"\[streaming\]", 30)
-        out.wait_for(r"\[alive\] .* 1 reconnects", 20)
-        after = [_samples(out.wait_for(r"\[alive\]", 20)) for _ in range(3)]
-        assert after[0] > before and after[-1] > after[0]  # samples keep flowing after the reconnect
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(20) == 0
-        out.wait_for(r"stopped after \d+ events", 5)
+        with live_show(show, f"serial://{device.dev}?format=csv&rate={RATE:g}", "--sensitivity", "1") as (proc, out):
+            out.wait_for(r"\[streaming\]", 120)
+            before = _samples(out.wait_for(r"\[alive\] [1-9]\d* samples", 20))
+            device.unplug()
+            out.wait_for(r"\[reconnecting\]", 20)
+            assert proc.poll() is None  # still running without its device
+            device.plug()
+            out.wait_for(r"\[streaming\]", 30)
+            out.wait_for(r"\[alive\] .* 1 reconnects", 20)
+            after = [_samples(out.wait_for(r"\[alive\]", 20)) for _ in range(3)]
+            assert after[0] > before and after[-1] > after[0]  # samples keep flowing after the reconnect
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(20) == 0
+            out.wait_for(r"stopped after \d+ events", 5)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
         device.close()
 
 
@@ -185,18 +194,8 @@ def test_live_refuses_an_unusable_number_before_opening_anything(show, switch, v
 
 
 def test_live_exits_cleanly_on_sigterm(show):
-    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "studio", "live", str(show / "show.gesture"), "--model", str(show / "model"),
-         "--device", "simulator?seed=1", "--heartbeat", "0.5"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        out = Lines(proc.stdout)
+    with live_show(show, "simulator?seed=1") as (proc, out):
         out.wait_for(r"\[alive\] [1-9]\d* samples", 120)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
         out.wait_for(r"\[disconnected\]", 5)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
