@@ -16,6 +16,8 @@ from studio.devices.base import DeviceError
 
 
 class FaultKind(str, Enum):
+    """What went wrong with a device, for the GUI to key its advice on."""
+
     PERMISSION = "permission"          # serial port not readable by this user (Linux: dialout)
     BUSY = "busy"                      # port held by another program
     MISSING = "missing"                # no such serial port
@@ -47,10 +49,12 @@ def _dialout_fix(port: str) -> str:
 
 
 def permission(port: str) -> DeviceFault:
+    """The user may not open serial port ``port``."""
     return DeviceFault(FaultKind.PERMISSION, f"Permission denied opening {port}.", _dialout_fix(port))
 
 
 def busy(port: str) -> DeviceFault:
+    """Another program holds ``port`` (transient)."""
     return DeviceFault(
         FaultKind.BUSY, f"{port} is in use by another program.",
         "Close the other program that holds it (often the Arduino Serial Monitor or Plotter, or "
@@ -58,17 +62,20 @@ def busy(port: str) -> DeviceFault:
 
 
 def missing(port: str, available: list[str] | None = None, transient: bool = False) -> DeviceFault:
+    """There is no serial port ``port``; names the ports that are present."""
     others = f" Ports found now: {', '.join(available)}." if available else " No serial ports are present."
     return DeviceFault(FaultKind.MISSING, f"There is no serial port {port}.",
                        "Plug the device in, or pick another port." + others, transient)
 
 
 def unplugged(port: str) -> DeviceFault:
+    """The device on ``port`` went away while streaming (transient)."""
     return DeviceFault(FaultKind.UNPLUGGED, f"The device on {port} went away (unplugged or reset).",
                        "Check the cable; the studio reconnects when it is back.", transient=True)
 
 
 def no_bluetooth() -> DeviceFault:
+    """No Bluetooth stack or adapter on this computer."""
     return DeviceFault(
         FaultKind.NO_BLUETOOTH, "Bluetooth is not available on this computer (no BlueZ/D-Bus).",
         "Install and start BlueZ (sudo apt install bluez; sudo systemctl start bluetooth) and plug in "
@@ -76,23 +83,27 @@ def no_bluetooth() -> DeviceFault:
 
 
 def bluetooth_off(detail: str = "") -> DeviceFault:
+    """The adapter is present but off or not ready."""
     return DeviceFault(FaultKind.BLUETOOTH_OFF, "Bluetooth is turned off or the adapter is not ready."
                        + (f" ({detail})" if detail else ""),
                        "Turn Bluetooth on in the system settings (Linux: bluetoothctl power on).")
 
 
 def ble_not_found(address: str) -> DeviceFault:
+    """No BLE device ``address`` answered (transient)."""
     return DeviceFault(FaultKind.BLE_NOT_FOUND, f"No Bluetooth device {address} answered.",
                        "Wake the device (move it or press its button), bring it closer, and make sure no "
                        "phone app is connected to it; the studio keeps trying.", transient=True)
 
 
 def ble_lost(address: str) -> DeviceFault:
+    """The BLE link to ``address`` dropped while streaming (transient)."""
     return DeviceFault(FaultKind.BLE_LOST, f"Lost the Bluetooth connection to {address}.",
                        "Bring the device closer or check its battery; the studio reconnects.", transient=True)
 
 
 def wrong_profile(address: str, profile: str, offered: list[str] | None = None) -> DeviceFault:
+    """The device lacks the service or characteristic that ``profile`` reads."""
     extra = f" It offers services: {', '.join(offered)}." if offered else ""
     return DeviceFault(FaultKind.WRONG_PROFILE,
                        f"The device {address} does not offer what the '{profile}' profile reads.{extra}",
@@ -101,12 +112,14 @@ def wrong_profile(address: str, profile: str, offered: list[str] | None = None) 
 
 
 def no_gyroscope(device: str) -> DeviceFault:
+    """A notice, not an error: ``device`` streams acceleration only."""
     return DeviceFault(FaultKind.NO_GYROSCOPE, f"{device} has no gyroscope: only acceleration is streamed.",
                        "Gestures that differ only by rotation may be confused; record takes that differ "
                        "in movement, or use a device with a gyroscope.")
 
 
 def bad_config(message: str, fix: str = "") -> DeviceFault:
+    """A URI or profile parameter is wrong; ``message`` says which."""
     return DeviceFault(FaultKind.BAD_CONFIG, message, fix)
 
 

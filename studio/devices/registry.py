@@ -23,6 +23,8 @@ _FACTORIES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class DeviceURI:
+    """A parsed device URI: ``scheme://target?params`` and the text it came from."""
+
     scheme: str
     target: str = ""  # device path or BLE address
     params: dict[str, str] = field(default_factory=dict)

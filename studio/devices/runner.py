@@ -12,6 +12,8 @@ from studio.signals.stream import Chunk, DropCounter
 
 
 class State(str, Enum):
+    """Connection state a StreamRunner reports through ``on_status``."""
+
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     STREAMING = "streaming"

@@ -178,6 +178,7 @@ def preprocess_description(model) -> dict:
 
 
 def write_json(path, data: dict) -> None:
+    """Write ``data`` as indented JSON with sorted keys (stable diffs between exports)."""
     Path(path).write_text(json.dumps(data, indent=2, sort_keys=True))
 
 

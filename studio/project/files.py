@@ -103,6 +103,7 @@ def refuse_stale_log(path: Path) -> None:
 
 
 def replace_file(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` over ``path`` atomically, first removing ``path``'s stale SQLite -wal/-shm files."""
     for extra in ("-wal", "-shm"):
         Path(str(path) + extra).unlink(missing_ok=True)
     os.replace(tmp, path)

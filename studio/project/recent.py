@@ -61,8 +61,10 @@ class RecentProjects:
         self._save([key] + [p for p in self._load() if p != key])
 
     def remove(self, path: str | Path) -> None:
+        """Take ``path`` off the list."""
         key = str(Path(path).resolve())
         self._save([p for p in self._load() if p != key])
 
     def clear(self) -> None:
+        """Empty the list."""
         self._save([])
