@@ -124,3 +124,30 @@ def test_augmentations_keep_shape_units_and_missing_channels():
     missing[:, 4] = np.nan
     out = augment_take(missing, rng, DEFAULT_AUGMENTS)
     assert np.isnan(out[:, 4]).all() and np.isfinite(np.delete(out, 4, axis=1)).all()
+
+
+def test_score_blends_class_mean_and_nearest_take_and_loo_uses_it(model):
+    from studio.recognition.recogniser import MEAN_WEIGHT, TEXT_PRIOR
+
+    rec = Recogniser(model)
+    mixed = takes("circle_cw", 2, 18) + takes("shake", 1, 19)  # one class performed two ways
+    text = "draw a circle or shake"
+    rec.set_class("mixed", text, mixed, RATE)
+    query = takes("shake", 1, 20)[0]
+    joint, feat = model.embed_features([query], rate_hz=RATE)
+    take_joint, take_feat = model.embed_features(mixed, rate_hz=RATE)
+    text_emb = model.embed_text([text])[0]
+
+    def score(j, f, tf):
+        proto = tf.mean(0) / np.linalg.norm(tf.mean(0))
+        take = MEAN_WEIGHT * float(f @ proto) + (1 - MEAN_WEIGHT) * float((tf @ f).max())
+        w = TEXT_PRIOR / (TEXT_PRIOR + len(tf))
+        return w * float(j @ text_emb) + (1 - w) * take
+
+    got = rec.similarities(query, RATE)["mixed"]
+    assert got == pytest.approx(score(joint[0], feat[0], take_feat), abs=1e-4)
+    mean_only = score(joint[0], feat[0], take_feat) - (1 - TEXT_PRIOR / (TEXT_PRIOR + 3)) * (1 - MEAN_WEIGHT) * (
+        float((take_feat @ feat[0]).max()) - float(feat[0] @ take_feat.mean(0) / np.linalg.norm(take_feat.mean(0))))
+    assert got > mean_only  # the shake take is nearer to a shake than the circle-dominated mean is
+    loo = [score(take_joint[i], take_feat[i], np.delete(take_feat, i, 0)) for i in range(3)]
+    assert rec.class_info("mixed")["pos"] == pytest.approx(float(np.percentile(loo, 10)), abs=1e-4)

@@ -25,12 +25,13 @@ FORMAT = "unimotion-recogniser"
 
 def recogniser_state(rec) -> dict:
     """Everything that decides a Recogniser's scores, as arrays: per class the description embedding
-    (K, E), the take prototype (K, D; zeros without takes), the text weight w (K,), the threshold (K,);
-    the refine adapter (D, D; zeros = none), temperature and sensitivity.
+    (K, E), the take prototype (K, D; zeros without takes), the adapted take features (K, N, D; padded
+    with zeros, ``take_valid`` (K, N) marks the real ones), the text weight w (K,), the threshold (K,);
+    the refine adapter (D, D; zeros = none), the mean weight, temperature and sensitivity.
 
     Reads the Recogniser's internals (its classes and adapter) under its lock: keep in step with
     :mod:`studio.recognition.recogniser` (the parity test fails if the two drift apart)."""
-    from studio.recognition.recogniser import TEXT_PRIOR
+    from studio.recognition.recogniser import MEAN_WEIGHT, TEXT_PRIOR
 
     with rec._lock:
         classes = list(rec._classes.values())
@@ -39,9 +40,14 @@ def recogniser_state(rec) -> dict:
         d = classes[0].take_feat.shape[1]
         proto = np.zeros((len(classes), d), np.float32)
         weight = np.ones(len(classes), np.float32)
+        n_max = max(1, max(len(c.takes) for c in classes))
+        takes = np.zeros((len(classes), n_max, d), np.float32)
+        take_valid = np.zeros((len(classes), n_max), np.float32)
         for k, c in enumerate(classes):
             if c.takes:
                 proto[k] = c.feat_proto
+                takes[k, :len(c.takes)] = c.feat_takes
+                take_valid[k, :len(c.takes)] = 1.0
                 weight[k] = TEXT_PRIOR / (TEXT_PRIOR + len(c.takes))
         return {
             "classes": [c.name for c in classes],
@@ -49,6 +55,9 @@ def recogniser_state(rec) -> dict:
             "n_takes": [len(c.takes) for c in classes],
             "text": np.stack([c.text_emb for c in classes]).astype(np.float32),
             "proto": proto,
+            "takes": takes,
+            "take_valid": take_valid,
+            "mean_weight": float(MEAN_WEIGHT),
             "text_weight": weight,
             "thresholds": np.array([rec._threshold(c) for c in classes], np.float64),
             "adapter": (np.zeros((d, d), np.float32) if rec._adapter is None
@@ -66,16 +75,20 @@ def _graph(model, state: dict):
         def __init__(self) -> None:
             super().__init__()
             self.encoder = encoder_graph(model)
-            for name in ("text", "proto", "text_weight", "adapter"):
+            for name in ("text", "proto", "takes", "take_valid", "text_weight", "adapter"):
                 self.register_buffer(name, torch.from_numpy(np.asarray(state[name], np.float32)))
             self.refined = bool(np.any(state["adapter"]))
+            self.mean_weight = float(state["mean_weight"])
 
         def forward(self, x, valid, chan):
             joint, feat = self.encoder(x, valid, chan)  # (B, E), (B, D)
             if self.refined:
                 feat = F.normalize(feat + feat @ self.adapter, dim=-1)
             w = self.text_weight  # (K,)
-            return w * (joint @ self.text.T) + (1 - w) * (feat @ self.proto.T)  # (B, K)
+            # nearest take: padding scores -2 (below any cosine); a class without takes has w = 1
+            near = torch.einsum("bd,knd->bkn", feat, self.takes) * self.take_valid - 2.0 * (1 - self.take_valid)
+            take = self.mean_weight * (feat @ self.proto.T) + (1 - self.mean_weight) * near.max(dim=2).values
+            return w * (joint @ self.text.T) + (1 - w) * take  # (B, K)
 
     return _Recogniser()
 
@@ -99,7 +112,8 @@ def export_recogniser(model, rec, out_dir, opset: int = OPSET, check: bool = Tru
     meta.update(thresholds=state["thresholds"].tolist(), text_weight=state["text_weight"].tolist(),
                 preprocessing=preprocess_description(model), format=FORMAT, version=1)
     write_json(out / RECOGNISER_JSON, meta)
-    np.savez(out / "classes.npz", text=state["text"], proto=state["proto"], adapter=state["adapter"])
+    np.savez(out / "classes.npz", text=state["text"], proto=state["proto"], takes=state["takes"],
+             take_valid=state["take_valid"], adapter=state["adapter"])
     diff = None
     if check:
         rng = np.random.default_rng(3)
