@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 
@@ -12,3 +14,20 @@ def _isolated_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     folder = str(tmp_path_factory.mktemp("config"))
     monkeypatch.setenv("STUDIO_CONFIG_DIR", folder)
     monkeypatch.setenv("UNIMOTION_CONFIG_DIR", folder)
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_on_main_thread(request: pytest.FixtureRequest):
+    """In Qt tests, no automatic garbage collection: it could run on a worker thread (a device runner, a
+    model loading) and destroy widgets there, which deadlocks Qt. Collected on the main thread instead,
+    after the test has closed its widgets. (The app itself does the same with studio.ui.workers.MainThreadGC.)"""
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield
+        return
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()

@@ -237,3 +237,15 @@ def test_generic_ble_profile_editor_previews_and_saves(qtbot, tmp_path):
     qtbot.addWidget(again)
     again.load("my-esp32")
     assert again.layout_edit.text() == "<3h" and again.fields()[2].scale == pytest.approx(0.001)
+
+
+def test_movement_end_follows_the_data_not_the_timer():
+    from studio.ui.recorder import REST_S, movement_end
+
+    rng = np.random.default_rng(4)
+    flick = render_gesture("flick_up", rng, lead_s=0.5, tail_s=3.0)
+    end = movement_end(flick, 100.0, CANONICAL_CHANNELS)
+    assert end is not None and end < len(flick) - 150  # well before the 3 s tail is over
+    assert movement_end(flick[: end - int(REST_S * 100) + 5], 100.0, CANONICAL_CHANNELS) is None
+    still = np.tile(np.array([[0, 0, 1, 0, 0, 0]], np.float32), (400, 1))
+    assert movement_end(still, 100.0, CANONICAL_CHANNELS) is None

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from studio.ui.main_window import MainWindow
 from studio.ui.settings import SettingsStore
 from studio.ui.theme import apply_theme
+from studio.ui.workers import MainThreadGC
 
 ICON_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"  # shipped beside the package
 READY_FRAMES = 30  # redraws with data before an unattended screenshot counts as "showing something"
@@ -61,6 +62,7 @@ def build_window(args: argparse.Namespace, store: SettingsStore | None = None) -
 def run_gui(args: argparse.Namespace) -> int:
     """Open the studio; returns the process exit code."""
     app = application()
+    collector = MainThreadGC(parent=app)  # garbage collection only on the GUI thread
     window = build_window(args)
     screenshot = getattr(args, "screenshot", None)
     if screenshot:
@@ -87,4 +89,6 @@ def run_gui(args: argparse.Namespace) -> int:
 
         poll.timeout.connect(shoot_when_ready)
         poll.start(100)
-    return int(app.exec())
+    code = int(app.exec())
+    collector.stop()
+    return code

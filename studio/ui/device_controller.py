@@ -33,6 +33,42 @@ class DeviceCounters:
     reconnects: int = 0
 
 
+class _StreamSink:
+    """The runner thread's side: plain Python (the runner must never hold, and so never be the last to
+    release, a Qt object). One sink per connection, so a runner still winding down after a disconnect
+    writes into its own old buffer, not the next device's."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.buffer: RingBuffer | None = None
+        self.info: StreamInfo | None = None
+        self.generation = 0  # bumped whenever a new buffer is made
+        self.status: queue.SimpleQueue[tuple[State, str]] = queue.SimpleQueue()
+
+    def on_chunk(self, chunk: Chunk) -> None:
+        buffer = self.buffer
+        if buffer is None or buffer.n_channels != chunk.data.shape[1]:
+            # Reconnects with the same channels keep the buffer, so the plot stays continuous.
+            info = self._source_info(chunk)
+            buffer = RingBuffer(max(4096, int((info.rate_hz or 100.0) * BUFFER_SECONDS)), chunk.data.shape[1])
+            self.info, self.buffer = info, buffer
+            self.generation += 1
+        buffer.push(chunk.t, chunk.data)
+
+    def _source_info(self, chunk: Chunk) -> StreamInfo:
+        try:
+            info = self.source.info
+        except Exception:  # a source may not know its info until later; plot what arrives
+            info = None
+        if info is None or len(info.channels) != chunk.data.shape[1]:
+            names = tuple(f"ch{i}" for i in range(chunk.data.shape[1]))
+            info = StreamInfo(names, tuple("" for _ in names), 0.0, "unknown")
+        return info
+
+    def on_status(self, state: State, message: str) -> None:
+        self.status.put((state, message))
+
+
 class DeviceController(QObject):
     """Owns the current source, its runner and the live ring buffer.
 
@@ -51,8 +87,7 @@ class DeviceController(QObject):
         self.state = State.DISCONNECTED
         self.message = "Not connected."
         self.counters = DeviceCounters()
-        self._status: queue.SimpleQueue[tuple[State, str]] = queue.SimpleQueue()
-        self._generation = 0  # bumped on the runner thread whenever a new buffer is made
+        self._sink: _StreamSink | None = None
         self._seen_generation = 0
         self._rate_mark: tuple[float, int] | None = None
 
@@ -73,8 +108,10 @@ class DeviceController(QObject):
         self.disconnect_device()
         self.counters = DeviceCounters()
         self._rate_mark = None
-        self.buffer = None
-        self.runner = StreamRunner(source, on_chunk=self._on_chunk, on_status=self._on_status)
+        self.buffer, self.info = None, None
+        self._seen_generation = 0
+        self._sink = _StreamSink(source)
+        self.runner = StreamRunner(source, on_chunk=self._sink.on_chunk, on_status=self._sink.on_status)
         self.runner.start()
 
     def disconnect_device(self) -> None:
@@ -82,44 +119,22 @@ class DeviceController(QObject):
             return
         runner, self.runner = self.runner, None
         runner.stop()
+        self._sink = None
         self._apply_status(State.DISCONNECTED, "Disconnected.")
-
-    # -- runner thread -------------------------------------------------------------------------
-    def _on_chunk(self, chunk: Chunk) -> None:
-        buffer = self.buffer
-        if buffer is None or buffer.n_channels != chunk.data.shape[1]:
-            # Reconnects with the same channels keep the buffer, so the plot stays continuous.
-            info = self._source_info(chunk)
-            self.info = info
-            self.buffer = buffer = RingBuffer(max(4096, int((info.rate_hz or 100.0) * BUFFER_SECONDS)),
-                                              chunk.data.shape[1])
-            self._generation += 1
-        buffer.push(chunk.t, chunk.data)
-
-    def _source_info(self, chunk: Chunk) -> StreamInfo:
-        try:
-            info = self.runner.source.info if self.runner else None
-        except Exception:  # a source may not know its info until later; plot what arrives
-            info = None
-        if info is None or len(info.channels) != chunk.data.shape[1]:
-            names = tuple(f"ch{i}" for i in range(chunk.data.shape[1]))
-            info = StreamInfo(names, tuple("" for _ in names), 0.0, "unknown")
-        return info
-
-    def _on_status(self, state: State, message: str) -> None:
-        self._status.put((state, message))
 
     # -- GUI thread ----------------------------------------------------------------------------
     def poll(self) -> None:
         """Deliver queued status changes and refresh counters; call from a GUI timer."""
-        while True:
+        sink = self._sink
+        while sink is not None:
             try:
-                state, message = self._status.get_nowait()
+                state, message = sink.status.get_nowait()
             except queue.Empty:
                 break
             self._apply_status(state, message)
-        if self._generation != self._seen_generation and self.buffer is not None:
-            self._seen_generation = self._generation
+        if sink is not None and sink.generation != self._seen_generation and sink.buffer is not None:
+            self._seen_generation = sink.generation
+            self.buffer, self.info = sink.buffer, sink.info
             self.buffer_changed.emit()
         self._update_counters()
 

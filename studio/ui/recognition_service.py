@@ -30,6 +30,21 @@ def default_model_loader():  # noqa: ANN201 - a MotionModel, imported lazily (to
     return model
 
 
+class _LiveFeed:
+    """What the runner thread calls with each chunk: plain Python, so the runner never holds (and can
+    never be the last to release) a Qt object."""
+
+    def __init__(self) -> None:
+        self.live = None
+        self.recogniser = None
+        self.paused = False
+
+    def __call__(self, chunk) -> None:  # noqa: ANN001 - runs on the runner thread
+        live, recogniser = self.live, self.recogniser
+        if live is not None and not self.paused and recogniser is not None and recogniser.classes:
+            live.feed(chunk)
+
+
 class RecognitionService(QObject):
     """Signals: ``state_changed(text)``, ``enrolled(gesture, seconds)``, ``classes_changed()``,
     ``event(LiveEvent)``, ``candidate(Candidate)``."""
@@ -58,7 +73,7 @@ class RecognitionService(QObject):
         self._candidates: queue.SimpleQueue = queue.SimpleQueue()
         self._attached_runner = None
         self._load_job: Job | None = None
-        self.paused = False  # while the recorder records a take: its movement is not a live event
+        self._feed = _LiveFeed()
         project.gestures_changed.connect(self.sync)
         project.takes_changed.connect(lambda _gid: self.sync())
         project.project_changed.connect(self.sync)
@@ -75,11 +90,13 @@ class RecognitionService(QObject):
         """Load the model in the background; ``state_changed`` says when it is ready or why not."""
         self._set_state("Loading the motion model…")
 
+        loader, sensitivity = self.model_loader, self._sensitivity  # plain data only: see workers.py
+
         def work(progress, should_stop):  # noqa: ANN001, ANN202
-            model = self.model_loader()
+            model = loader()
             from studio.recognition.recogniser import Recogniser
 
-            recogniser = Recogniser(model, sensitivity=self._sensitivity)
+            recogniser = Recogniser(model, sensitivity=sensitivity)
             recogniser.calibrate_default()
             return model, recogniser
 
@@ -169,23 +186,23 @@ class RecognitionService(QObject):
 
         self.live = LiveRecogniser(self.recogniser, rate_hz=info.rate_hz or 100.0, channels=info.channels,
                                    on_event=self._events.put, on_candidate=self._candidates.put)
+        self._feed.live, self._feed.recogniser = self.live, self.recogniser
         runner.add_chunk_listener(self._feed)
         self._attached_runner = runner
 
+    @property
+    def paused(self) -> bool:
+        return self._feed.paused
+
     def set_paused(self, paused: bool) -> None:
         """Stop (or resume) live recognition, e.g. while a take is being recorded."""
-        if self.paused and not paused and self.live is not None:
+        if self._feed.paused and not paused and self.live is not None:
             self.live.reset()  # start clean after the take, not in the middle of its movement
-        self.paused = paused
+        self._feed.paused = paused
 
     def _on_device_state(self, state: str, _message: str) -> None:
         if state == "reconnecting" and self.live is not None:
             self.live.reset()  # a movement cut by the drop must not be stitched to what follows
-
-    def _feed(self, chunk) -> None:  # noqa: ANN001 - runs on the runner thread
-        live = self.live
-        if live is not None and not self.paused and self.recogniser is not None and self.recogniser.classes:
-            live.feed(chunk)
 
     def poll(self) -> None:
         """Deliver queued events and candidates as signals (GUI timer)."""

@@ -31,6 +31,24 @@ REST_S = 0.4  # quiet this long after the movement ends the take ("until movemen
 MIN_KEEP_S = 0.5  # a take cut short by a device fault is kept only if at least this long
 
 
+def movement_end(x: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> int | None:
+    """Sample index where a take recorded "until the movement ends" should stop: ``REST_S`` after the
+    first movement has gone quiet; None while no movement has ended yet. "Quiet" is relative to the
+    movement's own peak, so a gentle gesture ends as reliably as a brisk one."""
+    if len(x) < 3:
+        return None
+    energy = nucleus.motion_energy(np.asarray(x, np.float32), rate_hz, channels)
+    peak = float(energy.max())
+    if peak < 2 * nucleus.IDLE_LEVEL:
+        return None  # nothing beyond holding still yet
+    loud = energy > max(nucleus.IDLE_LEVEL, 0.25 * peak)
+    rest = max(1, int(round(REST_S * rate_hz)))
+    first = int(np.argmax(loud))
+    quiet_runs = np.convolve((~loud).astype(int), np.ones(rest, int), mode="valid")  # [m] = quiet in m..m+rest
+    done = np.flatnonzero(quiet_runs[first:] == rest)
+    return None if done.size == 0 else int(first + done[0] + rest)
+
+
 def simulator_name_for(gesture: str, available: list[str]) -> str:
     """The simulator gesture whose name matches ``gesture`` ("Circle CW" -> "circle_cw"), else ''."""
     key = "_".join(gesture.lower().replace("-", " ").split())
@@ -258,9 +276,7 @@ class RecorderPanel(QWidget):
         if n >= limit:
             self._finish_recording(cut_short=False)
         elif self.mode_combo.currentData() == "rest" and n > int(REST_S * self._rate) * 2:
-            energy = nucleus.motion_energy(self._recorded(), self._rate, self._channels)
-            loud = np.flatnonzero(energy > 0.2)
-            if loud.size and n - 1 - loud[-1] >= REST_S * self._rate and energy.max() > nucleus.IDLE_LEVEL * 2:
+            if movement_end(self._recorded(), self._rate, self._channels) is not None:
                 self._finish_recording(cut_short=False)
 
     def _finish_recording(self, cut_short: bool) -> None:
@@ -268,6 +284,10 @@ class RecorderPanel(QWidget):
         x = self._recorded()
         limit = int(self.length_spin.value() * self._rate)
         x = x[:limit] if x.shape[0] > limit else x
+        if self.mode_combo.currentData() == "rest" and not cut_short:
+            # Cut where the data says the movement ended, however late the timer noticed it.
+            end = movement_end(x, self._rate, self._channels)
+            x = x[:end] if end is not None else x
         marks = auto_trim(x, self._rate, self._channels) if len(x) > 2 else None
         if cut_short:
             self._remaining_in_row = 0

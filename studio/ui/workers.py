@@ -3,20 +3,39 @@
 The function gets ``progress(fraction)`` and ``should_stop()`` callables (the shape the Qt-free trainers
 take), so cancelling is cooperative: :meth:`Job.cancel` sets a flag the work checks between steps.
 
-The work runs on a daemon Python thread rather than a QThread: a model still loading when the user quits
-must not hold the process open or abort it (Qt aborts when a running QThread is destroyed). Signals
-emitted from that thread reach the Job's slots through Qt's queued connections, on the GUI thread.
+The worker is a daemon Python thread that touches no Qt object at all: it puts progress and the result
+in a plain queue, and a timer of the Job drains it on the GUI thread. Two reasons, both seen here:
+a model still loading when the user quits must not hold the process open or abort it (Qt aborts when a
+running QThread is destroyed), and a Qt object whose last Python reference is dropped on a worker thread
+is destroyed there, which can deadlock against the GUI thread. So the work functions must not capture
+widgets or other QObjects either: they get plain data.
 """
 
 from __future__ import annotations
 
+import gc
+import queue
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+
+POLL_MS = 20
+
+
+def _run(fn: Callable[..., Any], out: queue.SimpleQueue, stop: threading.Event) -> None:
+    try:
+        result = fn(lambda fraction: out.put(("progress", float(fraction))), stop.is_set)
+    except Exception as err:  # reported to the GUI; a failed job must not take the app down
+        if sys.is_finalizing():
+            return  # the app is quitting under a job that was still loading: nothing to report
+        traceback.print_exc()
+        out.put(("failed", f"{type(err).__name__}: {err}"))
+    else:
+        out.put(("finished", result))
 
 
 class Job(QObject):
@@ -30,40 +49,25 @@ class Job(QObject):
     failed = Signal(str)
     progress = Signal(float)
     done = Signal()
-    _result = Signal(object, str)  # (result, error) from the worker thread
 
     def __init__(self, fn: Callable[..., Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.fn = fn
         self._stop = threading.Event()
+        self._out: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._result.connect(self._on_result)
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._drain)
         self.running = False
 
     def start(self) -> "Job":
         self.running = True
-        self._thread = threading.Thread(target=self._work, name="studio-job", daemon=True)
+        self._thread = threading.Thread(target=_run, args=(self.fn, self._out, self._stop),
+                                        name="studio-job", daemon=True)
+        self._timer.start()
         self._thread.start()
         return self
-
-    def _work(self) -> None:
-        try:
-            result, error = self.fn(self._report_progress, self._stop.is_set), ""
-        except Exception as err:  # reported to the GUI; a failed job must not take the app down
-            if sys.is_finalizing():
-                return  # the app is quitting under a job that was still loading: nothing to report
-            traceback.print_exc()
-            result, error = None, f"{type(err).__name__}: {err}"
-        try:
-            self._result.emit(result, error)
-        except RuntimeError:
-            pass  # the window (and this Job) was closed while the work ran
-
-    def _report_progress(self, fraction: float) -> None:
-        try:
-            self.progress.emit(float(fraction))
-        except RuntimeError:
-            pass
 
     def cancel(self) -> None:
         self._stop.set()
@@ -79,10 +83,53 @@ class Job(QObject):
             return not self._thread.is_alive()
         return True
 
-    def _on_result(self, result: object, error: str) -> None:
-        self.running = False
-        if error:
-            self.failed.emit(error)
-        else:
-            self.finished.emit(result)
-        self.done.emit()
+    def _drain(self) -> None:
+        while True:
+            try:
+                kind, value = self._out.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "progress":
+                self.progress.emit(value)
+                continue
+            self._timer.stop()
+            self.running = False
+            if kind == "failed":
+                self.failed.emit(value)
+            else:
+                self.finished.emit(value)
+            self.done.emit()
+            return
+
+
+class MainThreadGC(QObject):
+    """Collect cyclic garbage only on the GUI thread, from a timer.
+
+    Python's collector runs on whichever thread happens to allocate when a threshold is crossed: a model
+    loading on a worker thread, or a device runner, can then destroy widgets that sat in reference
+    cycles, off the GUI thread, which deadlocks or crashes Qt (observed here). So automatic collection is
+    switched off while this object runs, and the same generational thresholds are checked on the GUI
+    thread instead (the approach of pyqtgraph's ``GarbageCollector``). :meth:`stop` restores it.
+    """
+
+    def __init__(self, interval_ms: int = 500, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._was_enabled = gc.isenabled()
+        self._threshold = gc.get_threshold()
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.check)
+        self._timer.start(interval_ms)
+
+    def check(self) -> None:
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if all(counts[g] > self._threshold[g] for g in range(generation + 1)):
+                gc.collect(generation)
+                return
+
+    def stop(self) -> None:
+        self._timer.stop()
+        gc.collect()
+        if self._was_enabled:
+            gc.enable()
