@@ -354,3 +354,11 @@ def test_any_float32_recording_round_trips_bit_exact(tmp_path):
             assert back.samples.tobytes() == x.tobytes() and back.rate_hz == rate
 
         check()
+
+
+def test_delete_negative_removes_only_that_recording(project):
+    first = project.add_negative(_samples(3, 200), 100.0, CH, UN)
+    second = project.add_negative(_samples(4, 250), 100.0, CH, UN)
+    project.delete_negative(first.id)
+    assert [n.id for n in project.negatives()] == [second.id]
+    assert project.negatives()[0].samples.shape == (250, 6)
