@@ -70,6 +70,13 @@ def test_device_errors_exit_2_with_a_plain_message(uri: str, words: str) -> None
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("switch, value, words", [("--samples", "-3", "--samples must be 1 or more"),
+                                                  ("--seconds", "nan", "--seconds must be positive")])
+def test_unusable_limits_exit_2_before_streaming(switch: str, value: str, words: str) -> None:
+    result = _stream("simulator", switch, value)
+    assert result.returncode == 2 and words in result.stderr and result.stdout == ""
+
+
 def test_ctrl_c_prints_the_summary_and_exits_cleanly() -> None:
     proc = subprocess.Popen([sys.executable, "-m", "studio", "stream", "simulator", "--seconds", "60", "--jsonl"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

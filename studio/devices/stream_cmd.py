@@ -148,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.seconds > 0:
         print("studio stream: --seconds must be positive.", file=sys.stderr)
         return 2
+    if args.samples is not None and args.samples < 1:
+        print("studio stream: --samples must be 1 or more.", file=sys.stderr)
+        return 2
     try:
         source = open_source(args.device)
         source.open()
