@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -362,3 +363,22 @@ def test_delete_negative_removes_only_that_recording(project):
     project.delete_negative(first.id)
     assert [n.id for n in project.negatives()] == [second.id]
     assert project.negatives()[0].samples.shape == (250, 6)
+
+
+@pytest.mark.parametrize("extra, words", [
+    ({"quality": "high"}, "quality must be a number"),
+    ({"recorded_at": "yesterday"}, "recording time must be a number"),
+    ({"trim": "x"}, "Trim marks must be a (start, end) pair"),
+    ({"trim": ("a", 5)}, "Trim marks must be whole sample numbers"),
+])
+def test_bad_take_fields_are_refused_and_nothing_is_stored(project, extra, words):
+    g = project.add_gesture("wave")
+    with pytest.raises(ProjectError, match=re.escape(words)):
+        project.add_take(g.id, _samples(1, 50), 100.0, CH, UN, **extra)
+    assert project.takes() == []
+
+
+def test_output_mapping_must_be_a_dict_when_adding(project):
+    with pytest.raises(ProjectError, match="output mapping must be a dict"):
+        project.add_gesture("wave", output="x")
+    assert project.gestures() == []

@@ -128,12 +128,26 @@ def check_recording(samples: object, rate_hz: object, channels, units) -> tuple[
     return array, rate, channels, units
 
 
+def check_number(value: object, what: str) -> float:
+    """``value`` as a finite float; ProjectError naming ``what`` otherwise."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ProjectError(f"{what} must be a number, got {value!r}.") from None
+    if not math.isfinite(number):
+        raise ProjectError(f"{what} must be a finite number, got {value!r}.")
+    return number
+
+
 def check_trim(start: object, end: object, n_samples: int) -> tuple[int | None, int | None]:
     """Validated trim marks; (None, None) means untrimmed, a missing side means the take's edge."""
     if start is None and end is None:
         return None, None
-    start = 0 if start is None else int(start)
-    end = n_samples if end is None else int(end)
+    try:
+        start = 0 if start is None else int(start)  # type: ignore[arg-type]
+        end = n_samples if end is None else int(end)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ProjectError(f"Trim marks must be whole sample numbers, got {start!r}..{end!r}.") from None
     if not 0 <= start < end <= n_samples:
         raise ProjectError(f"Trim marks must satisfy 0 <= start < end <= {n_samples}, got {start}..{end}.")
     return start, end

@@ -20,8 +20,8 @@ import numpy as np
 
 from studio.project import files
 from studio.project.records import (
-    PALETTE, Gesture, Negative, ProjectError, Take, check_colour, check_recording, check_trim, clean_name,
-    from_blob, name_key, to_blob, to_json,
+    PALETTE, Gesture, Negative, ProjectError, Take, check_colour, check_number, check_recording, check_trim,
+    clean_name, from_blob, name_key, to_blob, to_json,
 )
 from studio.project.schema import migrate
 
@@ -176,6 +176,8 @@ class Project:
                     enabled: bool = True, output: dict | None = None) -> Gesture:
         """Add a gesture; an empty name or one already used (ignoring case) raises ProjectError."""
         name = clean_name(name)
+        if output is not None and not isinstance(output, dict):
+            raise ProjectError("A gesture's output mapping must be a dict.")
         with self.transaction():
             self._check_free(name)
             count, last = self._db().execute("SELECT COUNT(*), COALESCE(MAX(position), 0) FROM gestures").fetchone()
@@ -312,7 +314,11 @@ class Project:
                  recorded_at: float | None = None) -> Take:
         """Store a take; it is committed to disk before this returns."""
         array, rate, channels, units = check_recording(samples, rate_hz, channels, units)
+        if trim is not None and (not isinstance(trim, (tuple, list)) or len(trim) != 2):
+            raise ProjectError(f"Trim marks must be a (start, end) pair, got {trim!r}.")
         start, end = check_trim(*(trim or (None, None)), len(array))
+        quality = None if quality is None else check_number(quality, "A take's quality")
+        recorded_at = None if recorded_at is None else check_number(recorded_at, "A take's recording time")
         with self.transaction():
             self.gesture(gesture_id)
             cur = self._write(
