@@ -294,3 +294,6 @@ def test_config_round_trip_and_build(osc_server):
     with pytest.raises(OutputError, match="port must be int"):
         OutputsConfig.from_dict({"osc": {"port": "9000"}})
     assert OutputsConfig.from_dict({"osc": {"port": 1}, "future": 1}).osc.port == 1
+    with pytest.raises(OutputError, match="allow_remote must be bool"):
+        OutputsConfig.from_dict({"allow_remote": "no"})
+    assert OutputsConfig.from_dict({"allow_remote": True}).allow_remote is True

@@ -52,9 +52,11 @@ class OutputsConfig:
     allow_remote: bool = False
 
     def to_dict(self) -> dict:
+        """Plain nested dicts, as stored in the project."""
         return asdict(self)
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as JSON text."""
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
@@ -63,15 +65,20 @@ class OutputsConfig:
         data = data or {}
         if not isinstance(data, dict):
             raise OutputError("The stored output settings are not a JSON object.")
+        allow_remote = data.get("allow_remote", False)
+        if not isinstance(allow_remote, bool):
+            # bool("no") is True: opening the outputs to the network must never follow from a typo
+            raise OutputError(f"Output setting allow_remote must be bool, not {allow_remote!r}.")
         return cls(
             osc=_section(OscConfig, data.get("osc")),
             websocket=_section(WebSocketConfig, data.get("websocket")),
             keystrokes=_section(KeystrokeConfig, data.get("keystrokes")),
-            allow_remote=bool(data.get("allow_remote", False)),
+            allow_remote=allow_remote,
         )
 
     @classmethod
     def from_json(cls, text: str) -> OutputsConfig:
+        """:meth:`from_dict` from JSON text; OutputError if it is not JSON."""
         try:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
@@ -94,11 +101,24 @@ def _section(kind: type, data: object):
     return kind(**values)
 
 
-def build_outputs(config: OutputsConfig, mappings: dict[str, dict] | None = None) -> tuple[list[Output], list[str]]:
+def load_config(stored: object) -> tuple[OutputsConfig, list[str]]:
+    """The config stored in a project's ``"outputs"`` setting, or defaults plus the reason it was unusable.
+
+    Shared by ``studio live`` and the GUI, so a damaged setting never stops either from starting.
+    """
+    try:
+        return OutputsConfig.from_dict(stored), []
+    except OutputError as err:
+        return OutputsConfig(), [f"stored output settings ignored: {err}"]
+
+
+def build_outputs(config: OutputsConfig, mappings: dict[str, dict] | None = None,
+                  key_backend: object = None) -> tuple[list[Output], list[str]]:
     """The enabled outputs for ``config`` and per-gesture ``mappings`` (gesture name -> output dict).
 
     Returns (outputs, problems): an output whose settings are invalid is left out and its problem listed,
     so one bad setting never stops the others. Start them by adding them to an :class:`OutputHub`.
+    ``key_backend`` replaces pynput for keystrokes (tests); the keystroke output always starts disarmed.
     """
     mappings = mappings or {}
     outputs: list[Output] = []
@@ -118,7 +138,7 @@ def build_outputs(config: OutputsConfig, mappings: dict[str, dict] | None = None
         from studio.outputs.keys import KeystrokeOutput
 
         keys = {name: m["key"] for name, m in mappings.items() if m.get("key")}
-        _try(problems, outputs, lambda: KeystrokeOutput(keys, armed=False))
+        _try(problems, outputs, lambda: KeystrokeOutput(keys, armed=False, backend=key_backend))
     return outputs, problems
 
 
