@@ -93,13 +93,10 @@ def build_recogniser(project, model, sensitivity: float | None = None):
 
 def _outputs(args, project, gestures) -> tuple[list, list[str]]:
     """The project's output settings with the command line's switches on top; (outputs, problems)."""
-    from studio.outputs import KeystrokeOutput, OutputError, OutputsConfig, build_outputs
+    from studio.outputs import KeystrokeOutput, OutputError, build_outputs
+    from studio.outputs.config import SETTINGS_KEY, load_config
 
-    try:
-        config = OutputsConfig.from_dict(project.get_setting("outputs", None))
-        problems: list[str] = []
-    except OutputError as err:
-        config, problems = OutputsConfig(), [f"stored output settings ignored: {err}"]
+    config, problems = load_config(project.get_setting(SETTINGS_KEY, None))
     config.allow_remote = config.allow_remote or args.remote
     if args.osc:
         host, _, port = args.osc.rpartition(":")

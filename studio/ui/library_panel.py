@@ -3,7 +3,8 @@
 Every edit is an undoable command on the project model's stack; a refused edit (empty or duplicate
 name) shows its reason under the editor and changes nothing. Takes show as thumbnails; the selected
 take is drawn with trim handles (drag them, then "Apply trim"), can be played back on the live plot,
-moved to another gesture or deleted.
+moved to another gesture or deleted. Each gesture's output mapping (its own OSC address, its key combo)
+is edited here too, validated before it is stored.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QPushButton, QSplitter, QVBoxLayout, QWidget,
 )
 
+from studio.outputs import OutputError, parse_combo
+from studio.outputs.osc import check_address
 from studio.project import ProjectError
 from studio.signals import nucleus
 from studio.ui import undo
@@ -93,12 +96,20 @@ class LibraryPanel(QWidget):
         self.enabled_check.toggled.connect(self._on_enabled)
         self.badge = QLabel("")
         self.badge.setObjectName("badge")
+        self.osc_edit = QLineEdit(placeholderText="default: the Outputs panel's address template")
+        self.osc_edit.setToolTip("This gesture's own OSC address, e.g. /lights/wave (empty: the template)")
+        self.osc_edit.editingFinished.connect(lambda: self._on_output_edited("osc"))
+        self.key_edit = QLineEdit(placeholderText="none, e.g. ctrl+alt+right, space, f5, media_next")
+        self.key_edit.setToolTip("Pressed when this gesture is recognised, only while keystrokes are armed")
+        self.key_edit.editingFinished.connect(lambda: self._on_output_edited("key"))
         editor = QGroupBox("Gesture")
         form = QFormLayout(editor)
         form.addRow("Name", self.name_edit)
         form.addRow("Description", self.description_edit)
         form.addRow("", self.enabled_check)
         form.addRow("", self.badge)
+        form.addRow("OSC address", self.osc_edit)
+        form.addRow("Key combo", self.key_edit)
 
         self.take_list = QListWidget()
         self.take_list.setViewMode(QListWidget.ViewMode.IconMode)
@@ -210,11 +221,14 @@ class LibraryPanel(QWidget):
                 gesture = None
         self._syncing = True
         for w in (self.name_edit, self.description_edit, self.enabled_check, self.duplicate_button,
-                  self.delete_button, self.up_button, self.down_button):
+                  self.delete_button, self.up_button, self.down_button, self.osc_edit, self.key_edit):
             w.setEnabled(gesture is not None)
         self.name_edit.setText(gesture.name if gesture else "")
         self.description_edit.setText(gesture.description if gesture else "")
         self.enabled_check.setChecked(bool(gesture and gesture.enabled))
+        output = (gesture.output or {}) if gesture else {}
+        self.osc_edit.setText(str(output.get("osc", "")))
+        self.key_edit.setText(str(output.get("key", "")))
         keep_take = self.selected_take_id()
         self.take_list.clear()
         self.move_combo.clear()
@@ -297,6 +311,30 @@ class LibraryPanel(QWidget):
             return
         self._run(lambda: undo.EditGesture(self.model, gid, "Enable gesture" if on else "Disable gesture",
                                            enabled=on))
+
+    def _on_output_edited(self, key: str) -> None:
+        """Store the gesture's OSC address or key combo (undoable); a bad one is refused with its reason."""
+        gid = self.selected_gesture_id()
+        if self._syncing or gid is None:
+            return
+        edit = self.osc_edit if key == "osc" else self.key_edit
+        text = edit.text().strip()
+        try:
+            value = (check_address(text) if key == "osc" else str(parse_combo(text))) if text else ""
+        except OutputError as err:
+            self.message.setText(f"{'OSC address' if key == 'osc' else 'Key combo'} not saved: {err}")
+            return  # the typed text stays so it can be corrected
+        output = dict(self.model.project.gesture(gid).output or {})
+        if output.get(key, "") == value:
+            edit.setText(value)
+            self.message.setText("")
+            return
+        if value:
+            output[key] = value
+        else:
+            output.pop(key, None)
+        label = "OSC address" if key == "osc" else "key combo"
+        self._run(lambda: undo.EditGesture(self.model, gid, f"Set {label}", output=output))
 
     def _on_item_checked(self, item: QListWidgetItem) -> None:
         if self._syncing:

@@ -1,5 +1,5 @@
 """The studio's main window: device panel (left dock), panels in tabs (signals, library, record, live,
-quality), File/Edit/Device/View menus, status bar.
+quality, outputs), File/Edit/Device/View menus, status bar (with a KEYS ARMED badge while armed).
 
 Two timers drive the display: a fast one (~16 ms) redraws the live plot from the ring buffer and
 delivers recognition events, a slow one (250 ms) delivers device status changes and refreshes counters
@@ -20,6 +20,8 @@ from studio.ui.device_panel import DevicePanel
 from studio.ui.library_panel import LibraryPanel
 from studio.ui.live_plot import LivePlot
 from studio.ui.live_view import LiveView
+from studio.ui.outputs_panel import ARMED_STYLE, OutputsPanel
+from studio.ui.outputs_service import OutputsService
 from studio.ui.preferences import PreferencesDialog
 from studio.ui.project_menu import ProjectMenu
 from studio.ui.project_model import ProjectModel
@@ -60,6 +62,10 @@ class MainWindow(QMainWindow):
         self.recorder = RecorderPanel(self.project, self.controller, self.settings)
         self.live_view = LiveView(self.recognition, self.controller, self.settings)
         self.quality = QualityPanel(self.recognition)
+        self.outputs = OutputsService(self.project, parent=self)
+        self.outputs_panel = OutputsPanel(self.outputs)
+        self.recognition.event.connect(self.outputs.send)
+        self.outputs.error.connect(lambda text: self.statusBar().showMessage(f"Output problem: {text}", 10000))
         self.quality.report_ready.connect(lambda _r: self.library._show_selected())
         self.project.edit_failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.recognition.enrolled.connect(lambda name, seconds: self.statusBar().showMessage(
@@ -76,6 +82,7 @@ class MainWindow(QMainWindow):
         self.add_panel("record", "Record", self.recorder)
         self.add_panel("live", "Live recognition", self.live_view)
         self.add_panel("quality", "Quality", self.quality)
+        self.add_panel("outputs", "Outputs", self.outputs_panel)
         self.setCentralWidget(self.tabs)
 
         self.device_dock = QDockWidget("Device", self)
@@ -117,7 +124,13 @@ class MainWindow(QMainWindow):
         self.state_status = QLabel("Disconnected")
         self.rate_status = QLabel("")
         self.drops_status = QLabel("")
+        self.armed_status = QLabel("KEYS ARMED")
+        self.armed_status.setStyleSheet(ARMED_STYLE)
+        self.armed_status.setToolTip("Recognised gestures press real keys; disarm in the Outputs panel")
+        self.armed_status.setVisible(False)
+        self.outputs.armed_changed.connect(self.armed_status.setVisible)
         bar = self.statusBar()
+        bar.addPermanentWidget(self.armed_status)
         bar.addPermanentWidget(self.rate_status)
         bar.addPermanentWidget(self.drops_status)
         bar.addPermanentWidget(self.state_status)
@@ -245,6 +258,7 @@ class MainWindow(QMainWindow):
     def _on_slow_tick(self) -> None:
         self.controller.poll()
         self.device_panel.update_counters()
+        self.outputs.poll()
         c = self.controller.counters
         if self.controller.runner is not None:
             self.rate_status.setText(f"{c.rate_hz:.1f} Hz" if c.rate_hz else "")
@@ -270,5 +284,6 @@ class MainWindow(QMainWindow):
         self.slow_timer.stop()
         self.save_state()
         self.controller.disconnect_device()
+        self.outputs.close()
         self.project.close()
         super().closeEvent(event)

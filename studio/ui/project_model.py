@@ -16,11 +16,13 @@ from studio.project import Project, ProjectError
 
 class ProjectModel(QObject):
     """Signals: ``project_changed()`` (opened, created, closed, saved as), ``gestures_changed()``,
-    ``takes_changed(gesture_id)`` (-1: several gestures), ``edit_failed(message)``."""
+    ``takes_changed(gesture_id)`` (-1: several gestures), ``settings_changed(key)`` (a project setting),
+    ``edit_failed(message)``."""
 
     project_changed = Signal()
     gestures_changed = Signal()
     takes_changed = Signal(int)
+    settings_changed = Signal(str)
     edit_failed = Signal(str)  # an undo or redo the project refused (shown in the status bar)
 
     def __init__(self, parent: QObject | None = None) -> None:

@@ -1,0 +1,176 @@
+"""Outputs panel: where recognised gestures go (OSC, WebSocket, keystrokes), stored in the project.
+
+Every field edit becomes one undoable change of the project's output settings; the panel is synced back
+from :class:`OutputsService` with its signals blocked, so syncing never writes. Keystrokes are armed
+only by the explicit "Arm keystrokes" toggle, which is never stored; an ARMED badge shows while armed.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from PySide6.QtWidgets import (
+    QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+    QWidget,
+)
+
+from studio.outputs.osc import DEFAULT_ADDRESS
+from studio.ui.outputs_service import KINDS, OutputsService
+
+LEVEL_COLOURS = {"off": "#868e96", "ok": "#51cf66", "error": "#ff8787", "armed": "#ff6b6b"}
+ARMED_STYLE = "background:#c92a2a;color:white;font-weight:bold;padding:3px 10px;border-radius:4px;"
+LOCAL_HOST, ANY_HOST = "127.0.0.1", "0.0.0.0"
+
+
+def _port_spin() -> QSpinBox:
+    spin = QSpinBox(minimum=1, maximum=65535)
+    spin.setKeyboardTracking(False)  # one edit per finished number, not one per digit
+    return spin
+
+
+class OutputsPanel(QWidget):
+    """A view over :class:`OutputsService`; writes back only through ``service.set_config``/``arm``."""
+
+    def __init__(self, service: OutputsService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.state_labels: dict[str, QLabel] = {}
+
+        self.osc_enabled = QCheckBox("Send OSC messages")
+        self.osc_host = QLineEdit()
+        self.osc_port = _port_spin()
+        self.osc_address = QLineEdit(placeholderText=DEFAULT_ADDRESS)
+        self.osc_address.setToolTip("{name} becomes the gesture's name; a gesture's own address "
+                                    "(Library ▸ Outputs) wins over this template")
+        osc_box = QGroupBox("OSC (lighting desks, Max/MSP, Wekinator-style receivers)")
+        form = QFormLayout(osc_box)
+        form.addRow("", self.osc_enabled)
+        form.addRow("Host", self.osc_host)
+        form.addRow("Port", self.osc_port)
+        form.addRow("Address", self.osc_address)
+        form.addRow("State", self._state_label("osc"))
+
+        self.ws_enabled = QCheckBox("Serve JSON events over WebSocket")
+        self.ws_port = _port_spin()
+        ws_box = QGroupBox("WebSocket (web pages, TouchDesigner)")
+        form = QFormLayout(ws_box)
+        form.addRow("", self.ws_enabled)
+        form.addRow("Port", self.ws_port)
+        form.addRow("State", self._state_label("websocket"))
+
+        self.keys_enabled = QCheckBox("Allow keystroke output (each gesture's key combo, set in the Library)")
+        self.arm_button = QPushButton("Arm keystrokes")
+        self.arm_button.setCheckable(True)
+        self.arm_button.setToolTip("While armed, recognised gestures press real keys in the focused program")
+        self.armed_badge = QLabel("ARMED")
+        self.armed_badge.setStyleSheet(ARMED_STYLE)
+        keys_box = QGroupBox("Keystrokes (slides, media keys, accessibility switches)")
+        form = QFormLayout(keys_box)
+        form.addRow("", self.keys_enabled)
+        arm_row = QHBoxLayout()
+        arm_row.addWidget(self.arm_button)
+        arm_row.addWidget(self.armed_badge)
+        arm_row.addStretch(1)
+        form.addRow("", arm_row)
+        form.addRow("State", self._state_label("keystrokes"))
+
+        self.allow_remote = QCheckBox("Allow remote: send to and accept connections from other computers")
+        self.allow_remote.setToolTip("Off: OSC only goes to this computer and the WebSocket server listens on "
+                                     "127.0.0.1 only")
+        self.problems_label = QLabel("")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.setStyleSheet(f"color: {LEVEL_COLOURS['error']};")
+        net_box = QGroupBox("Network")
+        nv = QVBoxLayout(net_box)
+        nv.addWidget(self.allow_remote)
+        nv.addWidget(self.problems_label)
+
+        left = QVBoxLayout()
+        left.addWidget(osc_box)
+        left.addWidget(net_box)
+        left.addStretch(1)
+        right = QVBoxLayout()
+        right.addWidget(ws_box)
+        right.addWidget(keys_box)
+        right.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addLayout(right, 1)
+
+        for check in (self.osc_enabled, self.ws_enabled, self.keys_enabled, self.allow_remote):
+            check.toggled.connect(self._commit)
+        for edit in (self.osc_host, self.osc_address):
+            edit.editingFinished.connect(self._commit)
+        for spin in (self.osc_port, self.ws_port):
+            spin.valueChanged.connect(self._commit)
+        self.arm_button.toggled.connect(self._on_arm)
+        service.status_changed.connect(self.sync)
+        self.sync()
+
+    def _state_label(self, kind: str) -> QLabel:
+        label = QLabel("")
+        label.setWordWrap(True)
+        self.state_labels[kind] = label
+        return label
+
+    # -- model -> view -------------------------------------------------------------------------
+    def _widgets(self) -> tuple[QWidget, ...]:
+        return (self.osc_enabled, self.osc_host, self.osc_port, self.osc_address, self.ws_enabled, self.ws_port,
+                self.keys_enabled, self.allow_remote, self.arm_button)
+
+    def sync(self) -> None:
+        """Show the service's settings and each output's state (signals blocked: no write back)."""
+        s = self.service
+        c = s.config
+        have_project = s.model.project is not None
+        for w in self._widgets():
+            w.blockSignals(True)
+            w.setEnabled(have_project)
+        self.osc_enabled.setChecked(c.osc.enabled)
+        self.osc_host.setText(c.osc.host)
+        self.osc_port.setValue(max(1, c.osc.port))
+        self.osc_address.setText(c.osc.address)
+        self.ws_enabled.setChecked(c.websocket.enabled)
+        self.ws_port.setValue(max(1, c.websocket.port))
+        self.keys_enabled.setChecked(c.keystrokes.enabled)
+        self.allow_remote.setChecked(c.allow_remote)
+        self.arm_button.setChecked(s.armed)
+        self.arm_button.setText("Disarm keystrokes" if s.armed else "Arm keystrokes")
+        self.arm_button.setEnabled(have_project and s.running("keystrokes"))
+        for w in self._widgets():
+            w.blockSignals(False)
+        self.armed_badge.setVisible(s.armed)
+        for kind in KINDS:
+            level, text = s.state(kind)
+            label = self.state_labels[kind]
+            label.setText(text)
+            label.setStyleSheet(f"color: {LEVEL_COLOURS.get(level, LEVEL_COLOURS['off'])};")
+        problems = list(s.problems)
+        if not have_project:
+            problems.append("Open or create a project to configure its outputs.")
+        self.problems_label.setText(" ".join(problems))
+        self.problems_label.setVisible(bool(problems))
+
+    # -- view -> model -------------------------------------------------------------------------
+    def edited_config(self):  # noqa: ANN201 - an OutputsConfig
+        """The settings as the widgets show them now."""
+        c = copy.deepcopy(self.service.config)
+        c.osc.enabled = self.osc_enabled.isChecked()
+        c.osc.host = self.osc_host.text().strip() or LOCAL_HOST
+        c.osc.port = self.osc_port.value()
+        c.osc.address = self.osc_address.text().strip() or DEFAULT_ADDRESS
+        c.websocket.enabled = self.ws_enabled.isChecked()
+        c.websocket.port = self.ws_port.value()
+        c.keystrokes.enabled = self.keys_enabled.isChecked()
+        c.allow_remote = self.allow_remote.isChecked()
+        # The WebSocket server listens on every interface only when remote use is allowed.
+        c.websocket.host = ANY_HOST if c.allow_remote else LOCAL_HOST
+        return c
+
+    def _commit(self, *_: object) -> None:
+        self.service.set_config(self.edited_config())
+        self.sync()
+
+    def _on_arm(self, on: bool) -> None:
+        self.service.arm(on)
+        self.sync()

@@ -1,0 +1,247 @@
+"""Keeps an :class:`OutputHub` in step with the open project's output settings and gesture mappings.
+
+* The settings live in the project (setting ``"outputs"``); edits are undoable :class:`SetOutputs`
+  commands on the project's undo stack.
+* Each output kind (OSC, WebSocket, keystrokes) is rebuilt only when its own inputs change, so editing a
+  key combo does not drop the WebSocket clients.
+* The hub's worker threads report failures through a plain queue (never a Qt object); :meth:`poll`,
+  called from a GUI timer, turns them into ``error`` signals and per-output state.
+* Keystrokes always start disarmed: arming is a session action, never stored in the project.
+"""
+
+from __future__ import annotations
+
+import copy
+import queue
+
+from PySide6.QtCore import QObject, Signal
+
+from studio.outputs import GestureEvent, KeystrokeOutput, OutputError, OutputHub, OutputsConfig, build_outputs
+from studio.outputs.config import SETTINGS_KEY, load_config
+from studio.ui.project_model import ProjectCommand, ProjectModel
+
+KINDS = ("osc", "websocket", "keystrokes")
+_SECTION_NAMES = {"osc": "OSC", "websocket": "WebSocket", "keystrokes": "Keystrokes"}
+
+
+class SetOutputs(ProjectCommand):
+    """Replace the project's output settings (undoable)."""
+
+    def __init__(self, model: ProjectModel, old: OutputsConfig, new: OutputsConfig, text: str) -> None:
+        super().__init__(model, text)
+        self.old, self.new = old.to_dict(), new.to_dict()
+
+    def first_do(self) -> None:
+        self._apply(self.new)
+
+    def redo_again(self) -> None:
+        self._apply(self.new)
+
+    def undo_it(self) -> None:
+        self._apply(self.old)
+
+    def _apply(self, values: dict) -> None:
+        self.project.set_setting(SETTINGS_KEY, values)
+        self.model.settings_changed.emit(SETTINGS_KEY)
+
+
+def _only(config: OutputsConfig, kind: str) -> OutputsConfig:
+    """A copy of ``config`` with every output but ``kind`` switched off."""
+    single = copy.deepcopy(config)
+    for other in KINDS:
+        if other != kind:
+            getattr(single, other).enabled = False
+    return single
+
+
+class OutputsService(QObject):
+    """Signals: ``status_changed()`` (state, clients or arming changed), ``error(message)`` (an output
+    failed; recognition goes on), ``armed_changed(bool)``."""
+
+    status_changed = Signal()
+    error = Signal(str)
+    armed_changed = Signal(bool)
+
+    def __init__(self, model: ProjectModel, key_backend: object = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.key_backend = key_backend  # tests put a fake here; None = pynput when armed
+        self.config = OutputsConfig()
+        self.problems: list[str] = []
+        self.sent = 0
+        self._errors: queue.SimpleQueue = queue.SimpleQueue()  # filled by the hub's threads
+        self._hub: OutputHub | None = None
+        self._outputs: dict[str, object] = {}
+        self._signatures: dict[str, object] = {}
+        self._state: dict[str, tuple[str, str]] = {}
+        self._clients = 0
+        model.project_changed.connect(self._on_project_changed)
+        model.gestures_changed.connect(self.rebuild)
+        model.settings_changed.connect(lambda key: self.rebuild() if key == SETTINGS_KEY else None)
+        self._on_project_changed()
+
+    # -- configuration -------------------------------------------------------------------------
+    def set_config(self, config: OutputsConfig, text: str = "Change outputs") -> bool:
+        """Store ``config`` in the project as one undoable edit (False when no project is open)."""
+        if self.model.project is None or config.to_dict() == self.config.to_dict():
+            return False
+        self.model.run(SetOutputs(self.model, self.config, config, text))
+        return True
+
+    def _on_project_changed(self) -> None:
+        self.close()
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Bring the outputs in line with the project (each kind rebuilt only if its inputs changed)."""
+        project = self.model.project
+        if project is None:
+            self.config, self.problems = OutputsConfig(), []
+            self.close()
+            self.status_changed.emit()
+            return
+        self.config, self.problems = load_config(project.get_setting(SETTINGS_KEY, None))
+        mappings = {g.name: dict(g.output or {}) for g in project.gestures()}
+        if self._hub is None:
+            errors = self._errors  # the callback runs on the hub's threads: it captures a plain queue only
+            self._hub = OutputHub(on_error=lambda output, message: errors.put((output, message)))
+        for kind in KINDS:
+            section = getattr(self.config, kind)
+            key = "key" if kind == "keystrokes" else "osc"
+            used = {n: m.get(key) for n, m in mappings.items() if m.get(key)} if kind != "websocket" else {}
+            signature = (repr(section), self.config.allow_remote, sorted(used.items()))
+            if self._signatures.get(kind) == signature:
+                continue
+            self._signatures[kind] = signature
+            self._replace(kind, mappings)
+        self.poll()
+        self.status_changed.emit()
+
+    def _replace(self, kind: str, mappings: dict[str, dict]) -> None:
+        was_armed = kind == "keystrokes" and self.armed
+        old = self._outputs.pop(kind, None)
+        if old is not None:
+            self._hub.remove(old)
+        if not getattr(self.config, kind).enabled:
+            self._state[kind] = ("off", "Off.")
+            if was_armed:
+                self.armed_changed.emit(False)
+            return
+        outs, problems = build_outputs(_only(self.config, kind), mappings, key_backend=self.key_backend)
+        if problems or not outs:
+            self._state[kind] = ("error", "Not started: " + " ".join(problems or ["no output was built."]))
+            if was_armed:
+                self.armed_changed.emit(False)
+            return
+        output = outs[0]
+        self._state[kind] = ("ok", "")
+        if self._hub.add(output):
+            self._outputs[kind] = output
+        if was_armed:
+            self.arm(True)
+
+    # -- live events ---------------------------------------------------------------------------
+    def send(self, event) -> None:  # noqa: ANN001 - a LiveEvent from the recognition service
+        """Hand a recognised gesture to every running output; returns at once, never raises."""
+        if self._hub is None or not self._outputs:
+            return
+        self.sent += 1
+        self._hub.emit(GestureEvent(event.gesture, float(event.confidence), event.t, dict(event.scores)))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until queued events are delivered (tests, clean shutdown)."""
+        return self._hub.flush(timeout) if self._hub is not None else True
+
+    def poll(self) -> None:
+        """Report failures queued by the hub's threads and refresh client counts (GUI timer)."""
+        changed = False
+        while True:
+            try:
+                output, message = self._errors.get_nowait()
+            except queue.Empty:
+                break
+            kind = self._kind_of(output)
+            if kind is not None:
+                self._state[kind] = ("error", message)
+            self.error.emit(message)
+            changed = True
+        ws = self._outputs.get("websocket")
+        clients = ws.clients if ws is not None else 0
+        if clients != self._clients:
+            self._clients, changed = clients, True
+        if changed:
+            self.status_changed.emit()
+
+    def _kind_of(self, output: object) -> str | None:
+        for kind, out in self._outputs.items():
+            if out is output:
+                return kind
+        for kind in KINDS:
+            if getattr(output, "name", None) == _SECTION_NAMES[kind]:
+                return kind
+        return None
+
+    # -- state for the panel -------------------------------------------------------------------
+    def running(self, kind: str) -> bool:
+        return kind in self._outputs
+
+    @property
+    def clients(self) -> int:
+        """WebSocket clients connected at the last :meth:`poll`."""
+        return self._clients
+
+    def state(self, kind: str) -> tuple[str, str]:
+        """(level, text) for ``kind``: level is off, ok, error or armed; text is plain words."""
+        level, text = self._state.get(kind, ("off", "Off."))
+        output = self._outputs.get(kind)
+        if output is None:
+            return level, text or "Not running."
+        running = output.describe()
+        if kind == "websocket":
+            running += f" · {self._clients} client{'s' if self._clients != 1 else ''} connected"
+        if kind == "keystrokes" and self.armed:
+            level = "armed"
+        if level == "error":
+            return level, f"{running}. Last problem: {text}"
+        return level, running + "."
+
+    # -- keystrokes ----------------------------------------------------------------------------
+    @property
+    def armed(self) -> bool:
+        output = self._outputs.get("keystrokes")
+        return isinstance(output, KeystrokeOutput) and output.armed
+
+    def arm(self, on: bool) -> bool:
+        """Arm (or disarm) keystrokes; False with the reason in the keystroke state when it cannot."""
+        output = self._outputs.get("keystrokes")
+        if not isinstance(output, KeystrokeOutput):
+            if on:
+                self._state["keystrokes"] = (self._state.get("keystrokes", ("off", ""))[0],
+                                             "Enable keystroke output before arming it.")
+            self.status_changed.emit()
+            self.armed_changed.emit(False)
+            return not on
+        if on:
+            try:
+                output.arm()
+            except OutputError as err:
+                self._state["keystrokes"] = ("error", str(err))
+                self.error.emit(str(err))
+        else:
+            output.disarm()
+        self.status_changed.emit()
+        self.armed_changed.emit(output.armed)
+        return output.armed == on
+
+    def close(self) -> None:
+        """Stop every output (quit, project switch); keystrokes end disarmed."""
+        was_armed = self.armed
+        if self._hub is not None:
+            self._hub.close()
+        self._hub = None
+        self._outputs.clear()
+        self._signatures.clear()
+        self._state.clear()
+        self._clients = 0
+        if was_armed:
+            self.armed_changed.emit(False)
