@@ -172,6 +172,10 @@ def test_evaluate_cli_rejects_bad_arguments(tmp_path, capsys):
     for rate in ("-5", "nan"):
         assert studio_main(["evaluate", str(tmp_path / "data.npz"), "--methods", "dtw_1nn", "--rate-hz", rate]) == 2
         assert "rate_hz must be a finite rate" in capsys.readouterr().err
+    single = EvalSet(X=np.zeros((2, 20, 1), np.float32), y=np.array(["a", "b"]), channels=("acc_x",))
+    save_npz(tmp_path / "single.npz", single)
+    assert studio_main(["evaluate", str(tmp_path / "single.npz"), "--methods", "dtw_1nn,minirocket"]) == 2
+    assert "no takes left to test on" in capsys.readouterr().err
 
 
 def test_macro_f1_matches_definition():

@@ -233,6 +233,9 @@ def evaluate(
         train, test = splits.train_test(data, rng)
         classes = sorted(set(data.y[train].tolist()))
         test = test[np.isin(data.y[test], classes)]  # a class never seen in training cannot be scored
+        if len(test) == 0:
+            raise ValueError("no takes left to test on: the set needs a test split, or at least two takes "
+                             "in some class (one to enrol, one to test)")
         test_series = [data.series(i) for i in test]
         truth = data.y[test].tolist()
         for name, setting in settings_for(list(shots), label_fraction):
