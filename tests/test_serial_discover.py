@@ -74,3 +74,9 @@ def test_ble_devices_with_profiles_and_json(fake_ports, monkeypatch, capsys):
 def test_real_listing_runs_on_this_machine(capsys):
     assert run(["--ble-seconds", "0"]) == 0
     assert "Serial ports:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["nan", "-1"])
+def test_unusable_scan_time_exits_2(value, capsys):
+    assert run(["--ble-seconds", value]) == 2
+    assert "--ble-seconds must be" in capsys.readouterr().err

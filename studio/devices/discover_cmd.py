@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 from dataclasses import asdict, dataclass
 
 from studio.devices import faults
@@ -94,6 +96,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not (math.isfinite(args.ble_seconds) and args.ble_seconds >= 0):
+        print(f"studio devices: --ble-seconds must be 0 (skip) or a positive number, not {args.ble_seconds}.",
+              file=sys.stderr)
+        return 2
     ports = list_serial_ports(args.all)
     ble: list | faults.DeviceFault = []
     if args.ble_seconds > 0:
