@@ -202,3 +202,17 @@ def test_gesture_mapping_is_validated_and_stored_in_the_project(window, tmp_path
     assert window.project.project.gesture_by_name("wave").output == {"osc": "/lights/wave"}
     window.project.undo_stack.undo()
     assert window.project.project.gesture_by_name("wave").output["key"] == "ctrl+alt+right"
+
+
+def test_arming_without_a_display_says_so_and_stays_disarmed(window, monkeypatch):
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    window.outputs.key_backend = None  # the real pynput path
+    panel = window.outputs_panel
+    panel.keys_enabled.setChecked(True)
+    panel.arm_button.click()
+    assert not window.outputs.armed and not panel.arm_button.isChecked()
+    assert "no display" in panel.state_labels["keystrokes"].text()
+    assert "no display" in window.statusBar().currentMessage()
+    assert panel.armed_badge.isHidden() and window.armed_status.isHidden()

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from studio.outputs.osc import DEFAULT_ADDRESS
 from studio.ui.outputs_service import KINDS, OutputsService
 
-LEVEL_COLOURS = {"off": "#868e96", "ok": "#51cf66", "error": "#ff8787", "armed": "#ff6b6b"}
+LEVEL_COLOURS = {"off": "#868e96", "idle": "#aab2bd", "ok": "#51cf66", "error": "#ff8787", "armed": "#ff6b6b"}
 ARMED_STYLE = "background:#c92a2a;color:white;font-weight:bold;padding:3px 10px;border-radius:4px;"
 LOCAL_HOST, ANY_HOST = "127.0.0.1", "0.0.0.0"
 
@@ -58,7 +58,8 @@ class OutputsPanel(QWidget):
         form.addRow("Port", self.ws_port)
         form.addRow("State", self._state_label("websocket"))
 
-        self.keys_enabled = QCheckBox("Allow keystroke output (each gesture's key combo, set in the Library)")
+        self.keys_enabled = QCheckBox("Allow keystroke output")
+        self.keys_enabled.setToolTip("Each gesture's key combo is set in the Library; nothing is pressed until armed")
         self.arm_button = QPushButton("Arm keystrokes")
         self.arm_button.setCheckable(True)
         self.arm_button.setToolTip("While armed, recognised gestures press real keys in the focused program")
@@ -74,9 +75,9 @@ class OutputsPanel(QWidget):
         form.addRow("", arm_row)
         form.addRow("State", self._state_label("keystrokes"))
 
-        self.allow_remote = QCheckBox("Allow remote: send to and accept connections from other computers")
-        self.allow_remote.setToolTip("Off: OSC only goes to this computer and the WebSocket server listens on "
-                                     "127.0.0.1 only")
+        self.allow_remote = QCheckBox("Allow remote (beyond 127.0.0.1)")
+        self.allow_remote.setToolTip("On: OSC may go to other computers and the WebSocket server accepts them. "
+                                     "Off: nothing leaves this computer")
         self.problems_label = QLabel("")
         self.problems_label.setWordWrap(True)
         self.problems_label.setStyleSheet(f"color: {LEVEL_COLOURS['error']};")

@@ -191,7 +191,8 @@ class OutputsService(QObject):
         return self._clients
 
     def state(self, kind: str) -> tuple[str, str]:
-        """(level, text) for ``kind``: level is off, ok, error or armed; text is plain words."""
+        """(level, text) for ``kind``: level is off, ok, idle (keystrokes ready, not armed), error or armed;
+        text is plain words."""
         level, text = self._state.get(kind, ("off", "Off."))
         output = self._outputs.get(kind)
         if output is None:
@@ -199,8 +200,13 @@ class OutputsService(QObject):
         running = output.describe()
         if kind == "websocket":
             running += f" · {self._clients} client{'s' if self._clients != 1 else ''} connected"
-        if kind == "keystrokes" and self.armed:
-            level = "armed"
+        if kind == "keystrokes":
+            if self.armed:
+                level = "armed"
+            elif level == "ok":
+                level = "idle"
+            if not output.combos:
+                running += " (give gestures a key combo in the Library)"
         if level == "error":
             return level, f"{running}. Last problem: {text}"
         return level, running + "."
