@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -122,8 +124,21 @@ def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     if args.short:
         args.idle_minutes, args.takes = min(args.idle_minutes, 1.0), min(args.takes, 2)
+    problems = [text for bad, text in (
+        (args.takes < 1, "--takes must be 1 or more"),
+        (not (math.isfinite(args.idle_minutes) and args.idle_minutes > 0), "--idle-minutes must be positive"),
+        (not 0.0 <= args.sensitivity <= 1.0, "--sensitivity must be between 0 and 1")) if bad]
+    if problems:
+        print(f"studio bench enrol: {'; '.join(problems)}.", file=sys.stderr)
+        return 2
+    from studio.model.checkpoint import CheckpointError
+
     rng = np.random.default_rng(args.seed)
-    model, model_name = load_bench_model(args.model)
+    try:
+        model, model_name = load_bench_model(args.model)
+    except CheckpointError as err:
+        print(f"studio bench enrol: {err}", file=sys.stderr)
+        return 2
     model.embed_text([f"warm-up {name}" for name in GESTURES])  # load MiniLM outside the timing
     rec, times = _enrol(model, args.takes, rng)
     a = np.asarray(times)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -173,8 +175,19 @@ def run(args: argparse.Namespace) -> int:
     from studio.devices.simulator import SimulatedIMU
     from studio.recognition.live import LiveRecogniser
 
+    for name in ("seconds", "interval", "rate"):
+        value = getattr(args, name)
+        if not (math.isfinite(value) and value > 0):
+            print(f"studio bench latency: --{name} must be a positive number, not {value}.", file=sys.stderr)
+            return 2
+    from studio.model.checkpoint import CheckpointError
+
     pinning = _pin(args.cores)
-    model, model_name = load_bench_model(args.model)
+    try:
+        model, model_name = load_bench_model(args.model)
+    except CheckpointError as err:
+        print(f"studio bench latency: {err}", file=sys.stderr)
+        return 2
     if args.onnx:
         from studio.model.export import use_onnx
 
