@@ -123,3 +123,23 @@ def test_embed_accepts_channel_subsets_rates_and_nan_padding():
     assert e.shape == (2, TINY.model.embed_dim) and np.all(np.isfinite(e))
     var = model.embed([rng.normal(size=(n, 6)).astype(np.float32) for n in (30, 500)], rate_hz=200.0)
     assert var.shape == (2, TINY.model.embed_dim)
+
+
+def test_real_unlabeled_takes_only_the_train_split_of_an_evaluation_set(tmp_path):
+    from studio.model.data import real_unlabeled
+    from studio.model.preprocess import preprocess
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 120, 1)).astype(np.float32)
+    split = np.array(["train", "test", "train", "test", "test", "train", "train", "test"])
+    common = dict(X=x, y=np.array(list("abababab")), channels=np.array(["acc_x"]), rate_hz=np.float64(50.0))
+    pre, k = TINY.pre, TINY.model.token_len
+    np.savez(tmp_path / "set.npz", split=split, **common)
+    pool = real_unlabeled(tmp_path / "set.npz", pre, k)
+    expected = preprocess(x[split == "train"], ("acc_x",), 50.0, pre, k)
+    assert len(pool) == 4 and pool.labels == [] and np.array_equal(pool.batch.x, expected.x)
+    np.savez(tmp_path / "plain.npz", **common)  # no split: a plain unlabeled recording, all rows used
+    assert len(real_unlabeled(tmp_path / "plain.npz", pre, k)) == 8
+    np.savez(tmp_path / "test_only.npz", split=np.full(8, "test"), **common)
+    with pytest.raises(ValueError, match="train"):
+        real_unlabeled(tmp_path / "test_only.npz", pre, k)

@@ -71,11 +71,18 @@ def synth_unlabeled(n: int, rng: np.random.Generator, pre, token_len: int, on_pr
 
 
 def real_unlabeled(path, pre, token_len: int) -> Pool:
-    """Unlabeled real windows from an npz (``X`` (n, T, C) NaN-padded, ``channels``, ``rate_hz``)."""
+    """Unlabeled real windows from an npz (``X`` (n, T, C) NaN-padded, ``channels``, ``rate_hz``).
+
+    If the file has a ``split`` array (an evaluation set), only its 'train' rows are used, so pre-training
+    on a set never sees the windows ``studio evaluate`` tests on. Labels are never read."""
     with np.load(path, allow_pickle=False) as data:
         x = np.asarray(data["X"], np.float32)
         channels = tuple(str(c) for c in data["channels"])
         rate = float(data["rate_hz"]) if "rate_hz" in data else 0.0
+        if "split" in data:
+            x = x[np.asarray(data["split"]).astype(str) == "train"]
+    if len(x) == 0:
+        raise ValueError(f"{path}: no 'train' rows to pre-train on")
     return Pool(preprocess(x, channels, rate, pre, token_len), [], [])
 
 

@@ -24,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="total steps (split between the two stages in the preset's proportion)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: the preset's)")
     parser.add_argument("--unlabeled", action="append", default=[], metavar="NPZ",
-                        help="real unlabeled windows (X, channels, rate_hz) added to stage 1; repeatable")
+                        help="real unlabeled windows (X, channels, rate_hz) added to stage 1; repeatable; "
+                             "a file with a split contributes its 'train' rows only")
     parser.add_argument("--uniform-mask", action="store_true", help="ablation: uniform instead of focused masking")
     parser.add_argument("--no-text", action="store_true", help="ablation: masked modelling only, no text stage")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads per process")
