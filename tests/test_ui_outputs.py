@@ -60,10 +60,13 @@ def window(qtbot, tmp_path):
 
 
 def recognise(win: MainWindow, gesture: str, confidence: float = 0.9) -> None:
-    """A recognised gesture through the live path: the LiveRecogniser's on_event queue, then the GUI poll."""
+    """A recognised gesture through the live path: the LiveRecogniser's event callback (outputs at once),
+    then the GUI poll (live view)."""
     now = time.perf_counter()
-    win.recognition._events.put(LiveEvent(gesture, confidence, time.time(), {gesture: confidence},
-                                          arrival=now, emitted=now))
+    event = LiveEvent(gesture, confidence, time.time(), {gesture: confidence}, arrival=now, emitted=now)
+    thread = threading.Thread(target=win.recognition.deliver_event, args=(event,))  # as the runner does
+    thread.start()
+    thread.join(5)
     win.recognition.poll()
 
 
@@ -216,3 +219,4 @@ def test_arming_without_a_display_says_so_and_stays_disarmed(window, monkeypatch
     assert "no display" in panel.state_labels["keystrokes"].text()
     assert "no display" in window.statusBar().currentMessage()
     assert panel.armed_badge.isHidden() and window.armed_status.isHidden()
+

@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self.quality = QualityPanel(self.recognition)
         self.outputs = OutputsService(self.project, parent=self)
         self.outputs_panel = OutputsPanel(self.outputs)
-        self.recognition.event.connect(self.outputs.send)
+        self.recognition.add_event_sink(self.outputs.sink)  # on the runner thread: no GUI-timer delay
         self.outputs.error.connect(lambda text: self.statusBar().showMessage(f"Output problem: {text}", 10000))
         self.quality.report_ready.connect(lambda _r: self.library._show_selected())
         self.project.edit_failed.connect(lambda text: self.statusBar().showMessage(text, 10000))

@@ -54,6 +54,18 @@ def _only(config: OutputsConfig, kind: str) -> OutputsConfig:
     return single
 
 
+class _HubSink:
+    """What the recognition thread calls with each event: plain Python holding only the current hub."""
+
+    def __init__(self) -> None:
+        self.hub: OutputHub | None = None
+
+    def __call__(self, event) -> None:  # noqa: ANN001 - a LiveEvent, on the device runner thread
+        hub = self.hub
+        if hub is not None:
+            hub.emit(GestureEvent(event.gesture, float(event.confidence), event.t, dict(event.scores)))
+
+
 class OutputsService(QObject):
     """Signals: ``status_changed()`` (state, clients or arming changed), ``error(message)`` (an output
     failed; recognition goes on), ``armed_changed(bool)``."""
@@ -68,9 +80,9 @@ class OutputsService(QObject):
         self.key_backend = key_backend  # tests put a fake here; None = pynput when armed
         self.config = OutputsConfig()
         self.problems: list[str] = []
-        self.sent = 0
         self._errors: queue.SimpleQueue = queue.SimpleQueue()  # filled by the hub's threads
         self._hub: OutputHub | None = None
+        self.sink = _HubSink()  # give to RecognitionService.add_event_sink
         self._outputs: dict[str, object] = {}
         self._signatures: dict[str, object] = {}
         self._state: dict[str, tuple[str, str]] = {}
@@ -105,6 +117,7 @@ class OutputsService(QObject):
         if self._hub is None:
             errors = self._errors  # the callback runs on the hub's threads: it captures a plain queue only
             self._hub = OutputHub(on_error=lambda output, message: errors.put((output, message)))
+            self.sink.hub = self._hub
         for kind in KINDS:
             section = getattr(self.config, kind)
             key = "key" if kind == "keystrokes" else "osc"
@@ -141,12 +154,10 @@ class OutputsService(QObject):
             self.arm(True)
 
     # -- live events ---------------------------------------------------------------------------
-    def send(self, event) -> None:  # noqa: ANN001 - a LiveEvent from the recognition service
-        """Hand a recognised gesture to every running output; returns at once, never raises."""
-        if self._hub is None or not self._outputs:
-            return
-        self.sent += 1
-        self._hub.emit(GestureEvent(event.gesture, float(event.confidence), event.t, dict(event.scores)))
+    def send(self, event) -> None:  # noqa: ANN001 - a LiveEvent
+        """Hand a recognised gesture to every running output; returns at once, never raises.
+        (Live recognition calls :attr:`sink` directly on its own thread; this is the same thing.)"""
+        self.sink(event)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until queued events are delivered (tests, clean shutdown)."""
@@ -242,6 +253,7 @@ class OutputsService(QObject):
     def close(self) -> None:
         """Stop every output (quit, project switch); keystrokes end disarmed."""
         was_armed = self.armed
+        self.sink.hub = None  # the recognition thread stops emitting before the hub closes
         if self._hub is not None:
             self._hub.close()
         self._hub = None

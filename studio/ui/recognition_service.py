@@ -5,13 +5,16 @@
 * Every project change re-enrols only the gestures it touched (``Recogniser.set_class``, well under a
   second, no backbone training); the time is reported with ``enrolled``.
 * A :class:`LiveRecogniser` listens to the StreamRunner's chunks on the runner thread; its events and
-  candidates are queued and delivered as Qt signals by :meth:`poll` from a GUI timer.
+  candidates are queued and delivered as Qt signals by :meth:`poll` from a GUI timer. Events also go at
+  once, on the runner thread, to plain-Python ``event_sinks`` (the outputs), so a show does not wait
+  for the GUI timer.
 """
 
 from __future__ import annotations
 
 import queue
 import time
+import traceback
 from collections.abc import Callable
 
 import numpy as np
@@ -34,10 +37,21 @@ class _LiveFeed:
     """What the runner thread calls with each chunk: plain Python, so the runner never holds (and can
     never be the last to release) a Qt object."""
 
-    def __init__(self) -> None:
+    def __init__(self, events: queue.SimpleQueue) -> None:
         self.live = None
         self.recogniser = None
         self.paused = False
+        self.events = events
+        self.sinks: list[Callable[[object], None]] = []  # plain callables only, never Qt objects
+
+    def on_event(self, event) -> None:  # noqa: ANN001 - a LiveEvent, on the runner thread
+        """The LiveRecogniser's event callback: straight to the sinks, then queued for the GUI."""
+        for sink in list(self.sinks):
+            try:
+                sink(event)
+            except Exception:  # an output bug must never stop recognition
+                traceback.print_exc()
+        self.events.put(event)
 
     def __call__(self, chunk) -> None:  # noqa: ANN001 - runs on the runner thread
         live, recogniser = self.live, self.recogniser
@@ -73,7 +87,7 @@ class RecognitionService(QObject):
         self._candidates: queue.SimpleQueue = queue.SimpleQueue()
         self._attached_runner = None
         self._load_job: Job | None = None
-        self._feed = _LiveFeed()
+        self._feed = _LiveFeed(self._events)
         project.gestures_changed.connect(self.sync)
         project.takes_changed.connect(lambda _gid: self.sync())
         project.project_changed.connect(self.sync)
@@ -185,10 +199,19 @@ class RecognitionService(QObject):
         from studio.recognition.live import LiveRecogniser
 
         self.live = LiveRecogniser(self.recogniser, rate_hz=info.rate_hz or 100.0, channels=info.channels,
-                                   on_event=self._events.put, on_candidate=self._candidates.put)
+                                   on_event=self._feed.on_event, on_candidate=self._candidates.put)
         self._feed.live, self._feed.recogniser = self.live, self.recogniser
         runner.add_chunk_listener(self._feed)
         self._attached_runner = runner
+
+    def add_event_sink(self, sink: Callable[[object], None]) -> None:
+        """Call ``sink(LiveEvent)`` on the runner thread for every event; it must be quick, must not
+        raise, and must hold no Qt object (see workers.py)."""
+        self._feed.sinks.append(sink)
+
+    def deliver_event(self, event) -> None:  # noqa: ANN001
+        """Deliver ``event`` exactly as the LiveRecogniser does (sinks now, signal at the next poll)."""
+        self._feed.on_event(event)
 
     @property
     def paused(self) -> bool:
