@@ -103,8 +103,12 @@ def test_time_window_changes_range_and_is_remembered(window, qtbot, tmp_path):
     window.controller.connect_source(SineIMU())
     qtbot.waitUntil(lambda: window.plot.frames >= 1, timeout=5000)
     window.plot.window_spin.setValue(4)
-    x_range = window.plot.plots[0].getViewBox().viewRange()[0]
-    assert x_range == pytest.approx([-4.0, 0.0], abs=1e-6)
+
+    def shows_four_seconds() -> bool:
+        # Linked plots settle once the layout has given both views their final width.
+        return window.plot.plots[0].getViewBox().viewRange()[0] == pytest.approx([-4.0, 0.0], abs=1e-6)
+
+    qtbot.waitUntil(shows_four_seconds, timeout=3000)
     window.close()
     assert SettingsStore(tmp_path / "cfg").load().time_window_s == 4.0
 
