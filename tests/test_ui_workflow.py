@@ -138,6 +138,10 @@ def test_calibration_reports_false_triggers(studio, qtbot):
 def test_device_drop_during_take_is_reported(studio, qtbot):
     window = studio
     assert window.library.add_gesture("tap", "tap the device twice")
+    # A real-time stream: the fast fixture stream could fill the whole take before the drop.
+    assert window.connect_device("simulator?seed=7")
+    qtbot.waitUntil(lambda: window.controller.buffer is not None and window.controller.buffer.written > 20,
+                    timeout=10000)
     recorder = window.recorder
     recorder.countdown_spin.setValue(0)
     recorder.mode_combo.setCurrentIndex(recorder.mode_combo.findData("fixed"))
