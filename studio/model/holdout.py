@@ -33,25 +33,11 @@ def synthetic_holdout(model, seed: int = 0, n_per_class: int = 12, shots=(1, 5))
     text = model.embed_text([synth.GESTURES[n].description for n in names])
     out["synth_zero_shot_acc"] = round(float(np.mean((emb @ text.T).argmax(1) == y)), 4)
     for k in shots:
-        accs = []
-        for rep in range(3):
-            r = np.random.default_rng(seed + rep)
-            support = np.concatenate([r.choice(np.flatnonzero(y == c), k, replace=False) for c in range(len(names))])
-            query = np.setdiff1d(np.arange(len(y)), support)
-            protos = np.stack([emb[support][y[support] == c].mean(0) for c in range(len(names))])
-            accs.append(np.mean((emb[query] @ protos.T).argmax(1) == y[query]))
-        out[f"synth_{k}_shot_acc"] = round(float(np.mean(accs)), 4)
+        out[f"synth_{k}_shot_acc"] = _prototype_accuracy(emb, y, k, seed)
     # one person's own takes: the device held about the same way every time (orientation within 15 deg)
     emb, y = _render_set(names, n_per_class, rng, model, synth.Domain.default().with_(orientation_deg=15.0))
     for k in shots:
-        accs = []
-        for rep in range(3):
-            r = np.random.default_rng(seed + rep)
-            support = np.concatenate([r.choice(np.flatnonzero(y == c), k, replace=False) for c in range(len(names))])
-            query = np.setdiff1d(np.arange(len(y)), support)
-            protos = np.stack([emb[support][y[support] == c].mean(0) for c in range(len(names))])
-            accs.append(np.mean((emb[query] @ protos.T).argmax(1) == y[query]))
-        out[f"synth_{k}_shot_acc_same_holding"] = round(float(np.mean(accs)), 4)
+        out[f"synth_{k}_shot_acc_same_holding"] = _prototype_accuracy(emb, y, k, seed)
     out["synth_n_classes"] = len(names)
     return out
 
@@ -94,3 +80,16 @@ def calibration(model, seed: int = 0, n: int = 60) -> dict:
             "idle_text_sim_p95": round(float(np.percentile(idle_sim, 95)), 4),
             "gesture_text_sim_p10": round(float(np.percentile(own, 10)), 4),
             "gesture_text_sim_median": round(float(np.median(own)), 4)}
+
+
+def _prototype_accuracy(emb: np.ndarray, y: np.ndarray, k: int, seed: int, repeats: int = 3) -> float:
+    """Nearest-class-mean accuracy with ``k`` support takes per class, averaged over ``repeats`` draws."""
+    classes = range(int(y.max()) + 1)
+    accs = []
+    for rep in range(repeats):
+        r = np.random.default_rng(seed + rep)
+        support = np.concatenate([r.choice(np.flatnonzero(y == c), k, replace=False) for c in classes])
+        query = np.setdiff1d(np.arange(len(y)), support)
+        protos = np.stack([emb[support][y[support] == c].mean(0) for c in classes])
+        accs.append(np.mean((emb[query] @ protos.T).argmax(1) == y[query]))
+    return round(float(np.mean(accs)), 4)
