@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import queue
+import threading
 
 import pytest
 
@@ -31,3 +33,20 @@ def _qt_garbage_on_main_thread(request: pytest.FixtureRequest):
     finally:
         gc.collect()
         gc.enable()
+
+
+@pytest.fixture
+def osc_server():
+    """A real python-osc server on a free loopback port: yields (port, queue of (address, args))."""
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import ThreadingOSCUDPServer
+
+    received: queue.Queue = queue.Queue()
+    dispatcher = Dispatcher()
+    dispatcher.set_default_handler(lambda address, *args: received.put((address, args)))
+    server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server.server_address[1], received
+    server.shutdown()
+    server.server_close()

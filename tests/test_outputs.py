@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import queue
 import socket
 import sys
 import threading
@@ -16,22 +15,6 @@ from studio.outputs import (
     build_outputs, parse_combo,
 )
 from studio.outputs.keys import PynputBackend
-
-
-@pytest.fixture
-def osc_server():
-    from pythonosc.dispatcher import Dispatcher
-    from pythonosc.osc_server import ThreadingOSCUDPServer
-
-    received: queue.Queue = queue.Queue()
-    dispatcher = Dispatcher()
-    dispatcher.set_default_handler(lambda address, *args: received.put((address, args)))
-    server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server.server_address[1], received
-    server.shutdown()
-    server.server_close()
 
 
 def _errors():

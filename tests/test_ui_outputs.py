@@ -32,22 +32,6 @@ class FakeKeys:
 
 
 @pytest.fixture
-def osc_server():
-    from pythonosc.dispatcher import Dispatcher
-    from pythonosc.osc_server import ThreadingOSCUDPServer
-
-    received: queue.Queue = queue.Queue()
-    dispatcher = Dispatcher()
-    dispatcher.set_default_handler(lambda address, *args: received.put((address, args)))
-    server = ThreadingOSCUDPServer(("127.0.0.1", 0), dispatcher)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server.server_address[1], received
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
 def window(qtbot, tmp_path):
     win = MainWindow(SettingsStore(tmp_path / "cfg"))
     qtbot.addWidget(win)
