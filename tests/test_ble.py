@@ -4,7 +4,6 @@ that replays captured notification bytes per profile."""
 import asyncio
 import struct
 import threading
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -123,8 +122,6 @@ class FakeScanner(BaseBleakScanner):
         super().__init__(detection_callback, service_uuids)
 
     async def start(self):
-        from bleak.backends.device import BLEDevice  # noqa: F401  (created by create_or_update_device)
-
         self.seen_devices = {}
         for address, name, rssi, uuids in self.adverts:
             adv = AdvertisementData(name, {}, {}, list(uuids), None, rssi, ())
