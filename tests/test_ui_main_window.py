@@ -188,13 +188,14 @@ def test_peak_downsample_keeps_spikes():
 
 
 def test_simulator_streams_into_plot_and_performs(window, qtbot):
-    assert window.connect_device("simulator?realtime=0&seed=1")
-    qtbot.waitUntil(lambda: window.plot.frames >= 3, timeout=10000)
+    # paced like a real device: an unpaced stream can keep the GUI thread from painting on a busy machine
+    assert window.connect_device("simulator?rate=200&seed=1")
+    qtbot.waitUntil(lambda: window.plot.frames >= 3 and window.plot.latest_curve_data()[2].size > 50, timeout=10000)
     acc_z = window.plot.latest_curve_data()[2]
     assert acc_z.size > 50 and 0.5 < float(np.median(acc_z)) < 1.5  # gravity, in g
     assert "circle_cw" in window.device_panel.gesture_names()
     window.device_panel.perform("circle_cw")
-    assert window.settings.last_device == "simulator?realtime=0&seed=1"
+    assert window.settings.last_device == "simulator?rate=200&seed=1"
 
 
 def test_cli_screenshot_and_quit(tmp_path):
