@@ -71,7 +71,7 @@ def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
     recorder = window.recorder
     recorder.countdown_spin.setValue(0)
     recorder.mode_combo.setCurrentIndex(recorder.mode_combo.findData("fixed"))
-    recorder.length_spin.setValue(2.5)
+    recorder.length_spin.setValue(4.0)  # longer than the slowest simulated performance: no cut-off tail
     recorder.row_spin.setValue(3)
     recorder.auto_accept.setChecked(True)
     recorder.beep_check.setChecked(False)
