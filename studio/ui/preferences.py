@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from PySide6.QtWidgets import (
-    QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLineEdit, QSpinBox, QWidget,
 )
 
 from studio.ui.settings import AppSettings
@@ -27,7 +27,11 @@ class PreferencesDialog(QDialog):
             if f.name in HIDDEN:
                 continue
             value, meta = getattr(settings, f.name), f.metadata
-            if isinstance(value, bool):
+            if meta.get("choices"):
+                editor = QComboBox()
+                editor.addItems(list(meta["choices"]))
+                editor.setCurrentText(str(value))
+            elif isinstance(value, bool):
                 editor = QCheckBox()
                 editor.setChecked(value)
             elif isinstance(value, int):
@@ -42,6 +46,8 @@ class PreferencesDialog(QDialog):
             else:
                 editor = QLineEdit(str(value))
             editor.setToolTip(meta.get("description", ""))
+            editor.setAccessibleName(meta.get("title", f.name))
+            editor.setAccessibleDescription(meta.get("description", ""))
             form.addRow(meta.get("title", f.name), editor)
             self.editors[f.name] = editor
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -53,7 +59,9 @@ class PreferencesDialog(QDialog):
         """The settings with the edited values, clamped to their bounds."""
         values = {}
         for name, editor in self.editors.items():
-            if isinstance(editor, QCheckBox):
+            if isinstance(editor, QComboBox):
+                values[name] = editor.currentText()
+            elif isinstance(editor, QCheckBox):
                 values[name] = editor.isChecked()
             elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
                 values[name] = editor.value()

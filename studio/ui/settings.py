@@ -18,8 +18,8 @@ APP_DIR_NAME = "unimotion-studio"
 
 
 def _setting(default: Any, title: str, description: str, lo: float | None = None, hi: float | None = None,
-             factory: Any = None) -> Any:
-    meta = {"title": title, "description": description, "min": lo, "max": hi}
+             factory: Any = None, choices: tuple[str, ...] | None = None) -> Any:
+    meta = {"title": title, "description": description, "min": lo, "max": hi, "choices": choices}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -38,6 +38,12 @@ class AppSettings:
     beep: bool = _setting(True, "Countdown sound", "Beep on each countdown step.")
     sensitivity: float = _setting(0.5, "Sensitivity", "Higher triggers more easily (more false triggers).", 0.0, 1.0)
     calibration_s: float = _setting(60.0, "Calibration length", "Seconds of ordinary movement recorded to calibrate.", 5.0, 600.0)
+    high_contrast: bool = _setting(False, "High-contrast theme", "Black and white with yellow focus, for low vision.")
+    font_scale: float = _setting(1.0, "Text size", "Scale of all text (1.0 = system size).", 0.8, 2.5)
+    audio_feedback: str = _setting("auto", "Audio feedback",
+                                   "Sounds for countdown, start/stop and recognised gestures: 'auto' turns them on "
+                                   "when a screen reader is running.", choices=("auto", "on", "off"))
+    speak_names: bool = _setting(True, "Speak gesture names", "Say the recognised gesture's name (else play its sound).")
     last_project: str = _setting("", "Last project", "Project file opened at start when none is given.")
     recent_projects: list[str] = _setting(None, "Recent projects", "Most recent first.", factory=list)
 
@@ -58,6 +64,9 @@ class AppSettings:
                 if hi is not None:
                     value = min(hi, value)
                 value = type(getattr(self, f.name))(value)
+            choices = f.metadata.get("choices")
+            if choices and value not in choices:
+                value = f.default
             values[f.name] = value
         return AppSettings(**values)
 
