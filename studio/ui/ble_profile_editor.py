@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from studio.devices.ble_profiles import Field, GenericProfile, ProfileError, ProfileStore
 from studio.signals.stream import CANONICAL_CHANNELS
+from studio.ui.a11y import name_form_fields
 
 UNITS = ("", "g", "mg", "m/s^2", "deg/s", "rad/s", "mdeg/s")
 
@@ -41,6 +42,7 @@ class BleProfileEditor(QDialog):
         self.fields_table = QTableWidget(0, 3)
         self.fields_table.setHorizontalHeaderLabels(["channel", "scale", "unit"])
         self.fields_table.horizontalHeader().setStretchLastSection(True)
+        self.fields_table.setAccessibleName("Values in the payload")
         self.acc_unit = QComboBox()
         self.acc_unit.addItems(["g", "mg", "m/s^2"])
         self.gyro_unit = QComboBox()
@@ -74,6 +76,7 @@ class BleProfileEditor(QDialog):
         form.addRow("Sample rate", self.rate_spin)
         form.addRow("Test payload", self.payload_edit)
         form.addRow("Decoded", self.preview_label)
+        name_form_fields(form)
         buttons = QHBoxLayout()
         buttons.addWidget(self.delete_button)
         buttons.addStretch(1)
@@ -113,6 +116,8 @@ class BleProfileEditor(QDialog):
         unit.addItems(UNITS)
         unit.setCurrentIndex(max(0, unit.findText(f.unit)))
         unit.currentIndexChanged.connect(self._on_changed)
+        for widget, what in ((channel, "channel"), (scale, "scale"), (unit, "unit")):
+            widget.setAccessibleName(f"Value {row + 1} {what}")
         self.fields_table.setCellWidget(row, 0, channel)
         self.fields_table.setCellWidget(row, 1, scale)
         self.fields_table.setCellWidget(row, 2, unit)

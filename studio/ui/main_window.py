@@ -9,7 +9,7 @@ and the status bar.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import fields, replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageB
 
 from studio.ui.device_controller import DeviceController
 from studio.ui.device_panel import DevicePanel
+from studio.ui.feedback import Feedback
 from studio.ui.library_panel import LibraryPanel
 from studio.ui.live_plot import LivePlot
 from studio.ui.live_view import LiveView
@@ -29,6 +30,7 @@ from studio.ui.quality_panel import QualityPanel
 from studio.ui.recognition_service import RecognitionService
 from studio.ui.recorder import RecorderPanel
 from studio.ui.settings import AppSettings, SettingsStore
+from studio.ui.shortcuts import ShortcutSheet, add_action
 from studio.ui.theme import ensure_theme
 
 SLOW_TIMER_MS = 250
@@ -76,6 +78,7 @@ class MainWindow(QMainWindow):
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self.tabs.tabBar().setAccessibleName("Panels")
         self.panels: dict[str, QWidget] = {}
         self.add_panel("signals", "Signals", self.plot)
         self.add_panel("library", "Library", self.library)
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_menus()
+        self.feedback = Feedback(self)
         self.controller.state_changed.connect(self._on_state_changed)
         self.controller.buffer_changed.connect(self._on_buffer_changed)
 
@@ -113,11 +117,16 @@ class MainWindow(QMainWindow):
         self.panels[key] = widget
         self.tabs.addTab(widget, title)
 
-    def show_panel(self, key: str) -> bool:
+    def show_panel(self, key: str, focus: bool = False) -> bool:
+        """Bring panel ``key`` to the front; with ``focus``, move the keyboard focus into it and say so."""
         widget = self.panels.get(key)
         if widget is None:
             return False
         self.tabs.setCurrentWidget(widget)
+        if focus:
+            first = _first_focusable(widget)
+            (first or widget).setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.feedback.say(f"{self.tabs.tabText(self.tabs.indexOf(widget)).replace('&', '')} panel.")
         return True
 
     def _build_status_bar(self) -> None:
@@ -151,36 +160,64 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(redo_action)
         edit_menu.addSeparator()
         preferences = QAction("&Preferences…", self)
-        preferences.setShortcut(QKeySequence.StandardKey.Preferences)
+        preferences.setShortcuts([QKeySequence(QKeySequence.StandardKey.Preferences), QKeySequence("Ctrl+,")]
+                                 if QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
+                                 else [QKeySequence("Ctrl+,")])
         preferences.triggered.connect(self.edit_preferences)
         edit_menu.addAction(preferences)
 
+        gesture_menu = self.menuBar().addMenu("&Gesture")
+        add_action(self, gesture_menu, "&New gesture…", self.new_gesture, "Ctrl+G",
+                   "Type a new gesture's name and description in the Library")
+        add_action(self, gesture_menu, "Ne&xt gesture", lambda: self.step_gesture(1), ["Ctrl+]", "Alt+PgDown"])
+        add_action(self, gesture_menu, "&Previous gesture", lambda: self.step_gesture(-1), ["Ctrl+[", "Alt+PgUp"])
+        gesture_menu.addSeparator()
+        add_action(self, gesture_menu, "&Record take / stop", self.record_take, "Ctrl+R",
+                   "Record takes of the selected gesture (again: stop)")
+        add_action(self, gesture_menu, "&Accept take", self.recorder.accept, ["Ctrl+Return", "Ctrl+Enter"])
+        add_action(self, gesture_menu, "&Discard take", self.recorder.discard, "Ctrl+Backspace")
+
+        live_menu = self.menuBar().addMenu("&Live")
+        self.live_action = add_action(self, live_menu, "&Live recognition", self.recognition.set_live_enabled,
+                                      "Ctrl+L", "Start or stop recognising gestures", checkable=True)
+        self.live_action.setChecked(self.recognition.live_enabled)
+        self.recognition.live_enabled_changed.connect(self.live_action.setChecked)
+        add_action(self, live_menu, "&Calibrate from ordinary movement", self._calibrate, "Ctrl+Shift+L")
+        add_action(self, live_menu, "&Refine on my takes", self._refine, "Ctrl+Shift+R")
+        add_action(self, live_menu, "&Cancel calibration or refine", self.live_view.cancel, "Ctrl+Shift+X")
+        add_action(self, live_menu, "&Say status", lambda: self.feedback.say_status(), "Ctrl+I",
+                   "Announce the device, recorder and recognition state")
+
         device_menu = self.menuBar().addMenu("&Device")
-        for text, slot, key in (
-            ("&Connect", self.device_panel._on_connect_clicked, "Ctrl+K"),
-            ("&Disconnect", self.controller.disconnect_device, "Ctrl+Shift+K"),
-            ("&Scan for devices", lambda: self.device_panel.scan(), None),
-        ):
-            action = QAction(text, self)
-            if key:
-                action.setShortcut(QKeySequence(key))
-            action.triggered.connect(slot)
-            device_menu.addAction(action)
+        add_action(self, device_menu, "&Connect", self.device_panel._on_connect_clicked, "Ctrl+K")
+        add_action(self, device_menu, "&Disconnect", self.controller.disconnect_device, "Ctrl+Shift+K")
+        add_action(self, device_menu, "&Scan for devices", lambda: self.device_panel.scan())
+        add_action(self, device_menu, "Choose &device", lambda: self._focus(self.device_panel.device_combo),
+                   "Ctrl+D")
         self.perform_menu = QMenu("Simulator: &perform gesture", self)
         device_menu.addMenu(self.perform_menu)
 
         view_menu = self.menuBar().addMenu("&View")
-        pause = QAction("&Pause plot", self, checkable=True)
-        pause.setShortcut(QKeySequence("Ctrl+P"))
-        pause.toggled.connect(self.plot.set_paused)
+        pause = add_action(self, view_menu, "&Pause plot", self.plot.set_paused, "Ctrl+P", checkable=True)
         self.plot.paused_changed.connect(pause.setChecked)
-        view_menu.addAction(pause)
         view_menu.addAction(self.device_dock.toggleViewAction())
+        panels = view_menu.addMenu("&Go to panel")
+        for i, (key, widget) in enumerate(self.panels.items()):
+            title = self.tabs.tabText(self.tabs.indexOf(widget))
+            add_action(self, panels, title, lambda k=key: self.show_panel(k, focus=True), f"Alt+{i + 1}")
+        view_menu.addSeparator()
+        add_action(self, view_menu, "&Larger text", lambda: self.scale_text(1.15),
+                   [QKeySequence.StandardKey.ZoomIn, "Ctrl+="])
+        add_action(self, view_menu, "&Smaller text", lambda: self.scale_text(1 / 1.15),
+                   QKeySequence.StandardKey.ZoomOut)
+        add_action(self, view_menu, "&Normal text size", lambda: self.scale_text(0.0), "Ctrl+0")
+        self.contrast_action = add_action(self, view_menu, "&High contrast", self.set_high_contrast,
+                                          "Ctrl+Shift+H", checkable=True)
+        self.contrast_action.setChecked(self.settings.high_contrast)
 
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        add_action(self, help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
+        add_action(self, help_menu, "&About", self._about)
 
     def _rebuild_perform_menu(self) -> None:
         self.perform_menu.clear()
@@ -192,6 +229,60 @@ class MainWindow(QMainWindow):
             self.perform_menu.addAction(action)
             self.addAction(action)  # shortcuts work while the menu is closed
         self.perform_menu.setEnabled(bool(self.perform_menu.actions()))
+
+    # -- keyboard actions ------------------------------------------------------------------------
+    def _focus(self, widget: QWidget) -> None:
+        widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def new_gesture(self) -> None:
+        self.show_panel("library")
+        self._focus(self.library.new_name)
+        self.feedback.say("New gesture: type its name, Tab, its description, then Enter.")
+
+    def step_gesture(self, step: int) -> None:
+        """Select the next (``step`` 1) or previous (-1) gesture in the library, and say which."""
+        gestures = self.library.gesture_list
+        if gestures.count() == 0:
+            self.feedback.say("No gestures yet. Control+G adds one.")
+            return
+        row = max(0, min(gestures.count() - 1, gestures.currentRow() + step))
+        gestures.setCurrentRow(row)
+        self.feedback.say(f"{gestures.item(row).text()}. Gesture {row + 1} of {gestures.count()}.")
+
+    def record_take(self) -> None:
+        """Start a row of takes of the selected gesture, or stop the one under way."""
+        if self.recorder.state in ("countdown", "recording"):
+            self.recorder.stop()
+            return
+        self.show_panel("record")
+        if self.recorder.state == "review":
+            self.feedback.say("A take is waiting for review: Control+Enter accepts, Control+Backspace discards.")
+        elif not self.recorder.start():
+            self.feedback.say(self.recorder.info_label.text() or "Choose a gesture first.", assertive=True)
+
+    def _calibrate(self) -> None:
+        self.show_panel("live")
+        if not self.live_view.start_calibration():
+            self.feedback.say(self.live_view.calibration_label.text(), assertive=True)
+
+    def _refine(self) -> None:
+        self.show_panel("live")
+        if self.live_view.start_refine() is None:
+            self.feedback.say("The motion model is still loading.", assertive=True)
+
+    def scale_text(self, factor: float) -> None:
+        """Make text larger (factor > 1), smaller (< 1), or normal (0)."""
+        new = replace(self.settings, font_scale=1.0 if factor == 0 else self.settings.font_scale * factor).clamped()
+        self.apply_settings(new)
+        self.feedback.say(f"Text size {new.font_scale:.0%}.")
+
+    def set_high_contrast(self, on: bool) -> None:
+        if on != self.settings.high_contrast:
+            self.apply_settings(replace(self.settings, high_contrast=on))
+            self.feedback.say("High contrast on." if on else "High contrast off.")
+
+    def show_shortcuts(self) -> None:
+        ShortcutSheet(self.menuBar(), self).exec()
 
     def _about(self) -> None:
         QMessageBox.about(self, "UniMotion Gesture Studio",
@@ -285,5 +376,17 @@ class MainWindow(QMainWindow):
         self.save_state()
         self.controller.disconnect_device()
         self.outputs.close()
+        self.feedback.close()
         self.project.close()
         super().closeEvent(event)
+
+
+def _first_focusable(panel: QWidget) -> QWidget | None:
+    """The first control of ``panel`` in tab order that can take the keyboard focus now."""
+    widget = panel.nextInFocusChain()
+    while widget is not None and widget is not panel:
+        if (panel.isAncestorOf(widget) and widget.isEnabled() and widget.isVisibleTo(panel)
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            return widget
+        widget = widget.nextInFocusChain()
+    return None

@@ -61,13 +61,14 @@ class _LiveFeed:
 
 class RecognitionService(QObject):
     """Signals: ``state_changed(text)``, ``enrolled(gesture, seconds)``, ``classes_changed()``,
-    ``event(LiveEvent)``, ``candidate(Candidate)``."""
+    ``event(LiveEvent)``, ``candidate(Candidate)``, ``live_enabled_changed(bool)``."""
 
     state_changed = Signal(str)
     enrolled = Signal(str, float)
     classes_changed = Signal()
     event = Signal(object)
     candidate = Signal(object)
+    live_enabled_changed = Signal(bool)
 
     def __init__(self, project: ProjectModel, controller: DeviceController,
                  model_loader: Callable[[], object] | None = None, sensitivity: float = 0.5,
@@ -88,6 +89,8 @@ class RecognitionService(QObject):
         self._attached_runner = None
         self._load_job: Job | None = None
         self._feed = _LiveFeed(self._events)
+        self._held = False  # paused by the recorder while a take is under way
+        self.live_enabled = True  # the user's start/stop
         project.gestures_changed.connect(self.sync)
         project.takes_changed.connect(lambda _gid: self.sync())
         project.project_changed.connect(self.sync)
@@ -218,9 +221,21 @@ class RecognitionService(QObject):
         return self._feed.paused
 
     def set_paused(self, paused: bool) -> None:
-        """Stop (or resume) live recognition, e.g. while a take is being recorded."""
+        """Hold (or release) live recognition while a take is being recorded."""
+        self._held = paused
+        self._update_feed()
+
+    def set_live_enabled(self, enabled: bool) -> None:
+        """The user's start/stop of live recognition (independent of the recorder's hold)."""
+        if enabled != self.live_enabled:
+            self.live_enabled = enabled
+            self._update_feed()
+            self.live_enabled_changed.emit(enabled)
+
+    def _update_feed(self) -> None:
+        paused = self._held or not self.live_enabled
         if self._feed.paused and not paused and self.live is not None:
-            self.live.reset()  # start clean after the take, not in the middle of its movement
+            self.live.reset()  # start clean, not in the middle of a movement
         self._feed.paused = paused
 
     def _on_device_state(self, state: str, _message: str) -> None:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
     QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from studio.project import ProjectError
 from studio.signals import nucleus
 from studio.ui import undo
+from studio.ui.a11y import describe
 from studio.ui.device_controller import DeviceController
 from studio.ui.library_panel import auto_trim
 from studio.ui.project_model import ProjectModel
@@ -60,6 +61,7 @@ class RecorderPanel(QWidget):
 
     take_accepted = Signal(int)
     state_changed = Signal(str)
+    countdown_step = Signal(int)  # seconds left, once per countdown step (sound and announcement hook)
 
     def __init__(self, model: ProjectModel, controller: DeviceController, settings: AppSettings,
                  parent: QWidget | None = None) -> None:
@@ -93,11 +95,16 @@ class RecorderPanel(QWidget):
         self.beep_check = QCheckBox("Countdown sound")
         self.beep_check.setChecked(settings.beep)
         self.auto_accept = QCheckBox("Accept takes without review")
+        describe(self.gesture_combo, "Gesture to record")
+        describe(self.performer_combo, "Simulator performs", self.performer_combo.toolTip())
+        describe(self.countdown_spin, "Countdown seconds")
+        describe(self.mode_combo, "Record until", "Until the movement ends, or for a fixed time.")
+        describe(self.length_spin, "Take length in seconds", self.length_spin.toolTip())
+        describe(self.row_spin, "Takes in a row")
 
         self.record_button = QPushButton("● Record")
         self.record_button.setObjectName("primary")
         self.record_button.clicked.connect(self.start)
-        self.record_button.setShortcut("Ctrl+R")
         self.record_button.setToolTip("Start recording takes (Ctrl+R)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.stop)
@@ -112,8 +119,10 @@ class RecorderPanel(QWidget):
         self.accept_button = QPushButton("Accept take")
         self.accept_button.setObjectName("primary")
         self.accept_button.clicked.connect(self.accept)
+        self.accept_button.setToolTip("Store this take (Ctrl+Enter)")
         self.discard_button = QPushButton("Discard")
         self.discard_button.clicked.connect(self.discard)
+        self.discard_button.setToolTip("Throw this take away and record it again (Ctrl+Backspace)")
 
         setup = QGroupBox("Record takes")
         form = QFormLayout(setup)
@@ -242,8 +251,7 @@ class RecorderPanel(QWidget):
             if shown != self._last_beep:
                 self._last_beep = shown
                 self.big_label.setText(str(shown))
-                if self.beep_check.isChecked():
-                    QApplication.beep()
+                self.countdown_step.emit(shown)
             self._countdown_left -= TICK_MS / 1000.0
         elif self.state == "recording":
             self._check_recording()

@@ -1,0 +1,170 @@
+"""What the studio says and plays as things happen: screen-reader announcements and audio cues.
+
+:class:`Feedback` listens to the window's parts (device, recorder, recognition, undo stack, status bar)
+and turns their changes into one short sentence each for the :class:`~studio.ui.a11y.Announcer`, and,
+when audio feedback is on, into cues from :mod:`studio.audio` (countdown beeps, start/stop tones, the
+recognised gesture's name or earcon, a rejection sound). Audio is on when the setting says "on", or
+"auto" and a screen reader is listening; the countdown beep follows the recorder's own checkbox.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication
+
+from studio.ui.a11y import Announcer, screen_reader_active
+
+READY_STATES = ("streaming",)
+
+
+class Feedback(QObject):
+    """Announcements and audio for ``window`` (a MainWindow). ``audio`` is a studio.audio.AudioFeedback
+    or anything with the same methods (tests pass a fake); ``None`` builds the real one lazily."""
+
+    def __init__(self, window, audio=None) -> None:  # noqa: ANN001
+        super().__init__(window)
+        self.window = window
+        self.announcer = Announcer(window)
+        self._audio = audio
+        self._audio_failed = ""
+        self._device_state = ""
+        self._recorder_state = "idle"
+        w = window
+        w.controller.state_changed.connect(self._on_device_state)
+        w.recorder.state_changed.connect(self._on_recorder_state)
+        w.recorder.countdown_step.connect(self._on_countdown)
+        w.recognition.event.connect(self._on_event)
+        w.recognition.candidate.connect(self._on_candidate)
+        w.recognition.live_enabled_changed.connect(
+            lambda on: self.say("Live recognition started." if on else "Live recognition stopped."))
+        w.recognition.state_changed.connect(self._on_model_state)
+        w.project.undo_stack.indexChanged.connect(self._on_undo_index)
+        w.statusBar().messageChanged.connect(self._on_status_message)
+        self._undo_index = w.project.undo_stack.index()
+        self._undo_count = w.project.undo_stack.count()
+
+    # -- audio -----------------------------------------------------------------------------------
+    @property
+    def audio_enabled(self) -> bool:
+        mode = self.window.settings.audio_feedback
+        return mode == "on" or (mode == "auto" and screen_reader_active())
+
+    def audio(self):  # noqa: ANN201 - an AudioFeedback, or None when audio cannot be used
+        if self._audio is None and not self._audio_failed:
+            try:
+                from studio.audio import AudioFeedback
+
+                self._audio = AudioFeedback()
+            except Exception as err:  # no audio library or device: say so once, keep working
+                self._audio_failed = f"Audio feedback is unavailable: {err}"
+                self.window.statusBar().showMessage(self._audio_failed, 10000)
+        if self._audio is not None:
+            self._audio.speak = bool(self.window.settings.speak_names)
+        return self._audio
+
+    def _play(self, method: str, *args: object, force: bool = False) -> None:
+        if not (force or self.audio_enabled):
+            return
+        audio = self.audio()
+        if audio is not None:
+            getattr(audio, method)(*args)
+
+    def close(self) -> None:
+        if self._audio is not None:
+            self._audio.close()
+
+    # -- announcements -------------------------------------------------------------------------
+    def say(self, text: str, assertive: bool = False) -> None:
+        self.announcer.announce(text, assertive)
+
+    def say_status(self) -> None:
+        """Announce the whole current state (the "What is happening?" shortcut)."""
+        w = self.window
+        parts = [f"Device: {w.controller.state.value}."]
+        if w.controller.info is not None and w.controller.counters.rate_hz:
+            parts.append(f"{w.controller.counters.rate_hz:.0f} samples per second.")
+        project = w.project.project
+        if project is not None:
+            parts.append(f"{len(project.gestures())} gestures in the project.")
+        parts.append(f"Recorder: {w.recorder.state}. {w.recorder.info_label.text()}")
+        parts.append("Live recognition on." if w.recognition.live_enabled else "Live recognition stopped.")
+        last = w.live_view.result_label.text()
+        if w.live_view.events_seen and last:
+            parts.append(f"Last recognised: {last}.")
+        self.say(" ".join(parts))
+
+    def _on_device_state(self, state: str, message: str) -> None:
+        if state == self._device_state:
+            return
+        self._device_state = state
+        c = self.window.controller
+        if state == "streaming":
+            device = c.info.device if c.info is not None and c.info.device else (c.uri or "device")
+            self.say(f"Connected: {device}.")
+            self._play("connected")
+        elif state == "disconnected":
+            self.say("Device disconnected.")
+            self._play("disconnected")
+        elif state == "reconnecting":
+            self.say(f"Device lost, reconnecting. {message}", assertive=True)
+            self._play("disconnected")
+        elif state == "failed":
+            self.say(f"Device failed. {message}", assertive=True)
+            self._play("disconnected")
+        elif state == "connecting":
+            self.say("Connecting…")
+
+    def _on_model_state(self, text: str) -> None:
+        if "ready" in text.lower() or "failed" in text.lower():
+            self.say(text)
+
+    def _on_countdown(self, seconds_left: int) -> None:
+        r = self.window.recorder
+        if r.beep_check.isChecked():
+            if self.audio_enabled and self.audio() is not None:
+                self._play("countdown", seconds_left)
+            else:
+                QApplication.beep()
+        self.say(str(seconds_left))
+
+    def _on_recorder_state(self, state: str) -> None:
+        previous, self._recorder_state = self._recorder_state, state
+        r = self.window.recorder
+        gesture = r.gesture_combo.currentText()
+        if state == "countdown" and previous != "countdown":
+            self.say(f"Get ready to perform {gesture}.")
+        elif state == "recording":
+            self._play("recording_started")
+            self.say(f"Recording. Perform {gesture} now.", assertive=True)
+        elif state == "review":
+            self._play("recording_stopped")
+            self.say(f"Take recorded. {r.info_label.text()} Control+Enter accepts, Control+Backspace discards.")
+        elif state == "idle" and previous != "idle":
+            if previous == "recording":
+                self._play("recording_stopped")
+            self.say(f"{r.big_label.text()}. {r.info_label.text()}")
+
+    def _on_event(self, event) -> None:  # noqa: ANN001 - a LiveEvent
+        self.say(f"{event.gesture.replace('_', ' ')}, {event.confidence:.0%}", assertive=True)
+        self._play("recognised", event.gesture, float(event.confidence))
+
+    def _on_candidate(self, candidate) -> None:  # noqa: ANN001 - a Candidate
+        if candidate.reason != "rejected":
+            return
+        best = max(candidate.scores, key=candidate.scores.get) if candidate.scores else None
+        self.say("Not recognised" + (f", closest {best.replace('_', ' ')}" if best else "") + ".")
+        self._play("rejected")
+
+    def _on_undo_index(self, index: int) -> None:
+        stack = self.window.project.undo_stack
+        if stack.count() == self._undo_count and index == self._undo_index - 1:
+            self.say(f"Undone: {stack.command(index).text()}.")
+        elif stack.count() == self._undo_count and index == self._undo_index + 1:
+            self.say(f"Redone: {stack.command(index - 1).text()}.")
+        elif index > 0 and stack.command(index - 1) is not None:
+            self.say(f"{stack.command(index - 1).text()}.")
+        self._undo_index, self._undo_count = index, stack.count()
+
+    def _on_status_message(self, text: str) -> None:
+        if text:
+            self.say(text)
