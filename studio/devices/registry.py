@@ -1,5 +1,6 @@
 """Device URIs: ``simulator``, ``serial:///dev/ttyACM0?format=csv&baud=115200``,
-``ble://ADDRESS?profile=thingy52``, ``replay:///path/to/file.csv?speed=1``.
+``ble://ADDRESS?profile=thingy52``, ``replay:///path/to/file.csv?speed=1``; phones on the local network:
+``phyphox://PHONE:8080``, ``sensorserver://PHONE:8080``, ``sensorlogger://0.0.0.0:8000`` (listens).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ _FACTORIES: dict[str, str] = {
     "serial": "studio.devices.serial_source:from_uri",
     "ble": "studio.devices.ble:from_uri",
     "replay": "studio.devices.replay:from_uri",
+    "phyphox": "studio.devices.phone.phyphox:from_uri",
+    "sensorserver": "studio.devices.phone.sensorserver:from_uri",
+    "sensorlogger": "studio.devices.phone.sensorlogger:from_uri",
 }
 
 
