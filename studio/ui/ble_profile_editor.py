@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from studio.devices.ble_profiles import Field, GenericProfile, ProfileError, ProfileStore
 from studio.signals.stream import CANONICAL_CHANNELS
 from studio.ui.a11y import name_form_fields
+from studio.ui.theme import span
 
 UNITS = ("", "g", "mg", "m/s^2", "deg/s", "rad/s", "mdeg/s")
 
@@ -151,7 +152,7 @@ class BleProfileEditor(QDialog):
             payload = bytes.fromhex(text) if is_struct else text.encode()
             rows, errors = self.profile().preview(payload)
         except ValueError as err:  # bad hex, or a ProfileError saying what is wrong
-            self.preview_label.setText(f"<span style='color:#ff8787'>{err}</span>")
+            self.preview_label.setText(span(f"✖ {err}", "error"))
             return
         shown = "; ".join(", ".join(f"{c} {v:.3f}" for c, v in row.items()) for row in rows) or "no sample"
         self.preview_label.setText(shown + (f" ({errors} record(s) not understood)" if errors else ""))
@@ -189,7 +190,7 @@ class BleProfileEditor(QDialog):
         try:
             spec = self.store.save(self.profile(), overwrite=True)
         except ProfileError as err:
-            self.message.setText(f"<span style='color:#ff8787'>{err}</span>")
+            self.message.setText(span(f"✖ {err}", "error"))
             return False
         self._refresh_saved()
         self.saved_combo.setCurrentText(spec.name)

@@ -62,6 +62,10 @@ class Feedback(QObject):
             self._audio.speak = bool(self.window.settings.speak_names)
         return self._audio
 
+    def use_audio(self, audio) -> None:  # noqa: ANN001
+        """Play through ``audio`` (an AudioFeedback, or a fake in tests) from now on."""
+        self._audio, self._audio_failed = audio, ""
+
     def _play(self, method: str, *args: object, force: bool = False) -> None:
         if not (force or self.audio_enabled):
             return

@@ -21,7 +21,7 @@ from studio.ui.feedback import Feedback
 from studio.ui.library_panel import LibraryPanel
 from studio.ui.live_plot import LivePlot
 from studio.ui.live_view import LiveView
-from studio.ui.outputs_panel import ARMED_STYLE, OutputsPanel
+from studio.ui.outputs_panel import OutputsPanel
 from studio.ui.outputs_service import OutputsService
 from studio.ui.preferences import PreferencesDialog
 from studio.ui.project_menu import ProjectMenu
@@ -30,8 +30,8 @@ from studio.ui.quality_panel import QualityPanel
 from studio.ui.recognition_service import RecognitionService
 from studio.ui.recorder import RecorderPanel
 from studio.ui.settings import AppSettings, SettingsStore
-from studio.ui.shortcuts import ShortcutSheet, add_action
-from studio.ui.theme import ensure_theme
+from studio.ui.shortcuts import ShortcutSheet, add_action, key_sequences
+from studio.ui.theme import ensure_theme, set_role
 
 SLOW_TIMER_MS = 250
 
@@ -44,9 +44,9 @@ class MainWindow(QMainWindow):
     def __init__(self, store: SettingsStore, model_loader: Callable[[], object] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        ensure_theme()
         self.store = store
         self.settings: AppSettings = store.load()
+        ensure_theme(self.settings.high_contrast, self.settings.font_scale)
         self.setWindowTitle("UniMotion Gesture Studio")
         self.setObjectName("MainWindow")
         self.resize(1280, 800)
@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.rate_status = QLabel("")
         self.drops_status = QLabel("")
         self.armed_status = QLabel("KEYS ARMED")
-        self.armed_status.setStyleSheet(ARMED_STYLE)
+        set_role(self.armed_status, "armed")
         self.armed_status.setToolTip("Recognised gestures press real keys; disarm in the Outputs panel")
         self.armed_status.setVisible(False)
         self.outputs.armed_changed.connect(self.armed_status.setVisible)
@@ -146,23 +146,22 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         self.file_menu = self.menuBar().addMenu("&File")
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcuts(key_sequences([QKeySequence.StandardKey.Quit, "Ctrl+Q"]))
         quit_action.triggered.connect(self.close)
         self.file_menu.addAction(quit_action)
         self.project_menu = ProjectMenu(self, self.project, self.settings, self.file_menu)
 
         edit_menu = self.menuBar().addMenu("&Edit")
         undo_action = self.project.undo_stack.createUndoAction(self, "&Undo")
-        undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        undo_action.setShortcuts(key_sequences(QKeySequence.StandardKey.Undo))
         redo_action = self.project.undo_stack.createRedoAction(self, "&Redo")
-        redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        redo_action.setShortcuts(key_sequences([QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z"]))
         edit_menu.addAction(undo_action)
         edit_menu.addAction(redo_action)
         edit_menu.addSeparator()
         preferences = QAction("&Preferences…", self)
-        preferences.setShortcuts([QKeySequence(QKeySequence.StandardKey.Preferences), QKeySequence("Ctrl+,")]
-                                 if QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
-                                 else [QKeySequence("Ctrl+,")])
+        preferences.setShortcuts(key_sequences([QKeySequence.StandardKey.Preferences, "Ctrl+,"]))
         preferences.triggered.connect(self.edit_preferences)
         edit_menu.addAction(preferences)
 
@@ -204,7 +203,7 @@ class MainWindow(QMainWindow):
         panels = view_menu.addMenu("&Go to panel")
         for i, (key, widget) in enumerate(self.panels.items()):
             title = self.tabs.tabText(self.tabs.indexOf(widget))
-            add_action(self, panels, title, lambda k=key: self.show_panel(k, focus=True), f"Alt+{i + 1}")
+            add_action(self, panels, f"{title} panel", lambda k=key: self.show_panel(k, focus=True), f"Alt+{i + 1}")
         view_menu.addSeparator()
         add_action(self, view_menu, "&Larger text", lambda: self.scale_text(1.15),
                    [QKeySequence.StandardKey.ZoomIn, "Ctrl+="])
@@ -306,6 +305,7 @@ class MainWindow(QMainWindow):
         self.recorder.length_spin.setValue(s.take_seconds)
         self.recorder.mode_combo.setCurrentIndex(0 if s.stop_on_rest else 1)
         self.recorder.beep_check.setChecked(s.beep)
+        ensure_theme(s.high_contrast, s.font_scale)  # applies at once: palette, fonts, plots
         self.store.save(s)
 
     # -- project and model ---------------------------------------------------------------------

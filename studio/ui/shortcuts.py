@@ -6,6 +6,8 @@ what the keys do; a few keys that belong to Qt itself (focus movement, menus) ar
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QLabel, QMenu, QMenuBar, QTableWidget,
@@ -32,7 +34,8 @@ def shortcut_rows(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
             if action.menu() is not None:
                 walk(action.menu(), f"{path} ▸ {_plain(action.text())}")
             elif not action.isSeparator():
-                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+                keys = ", ".join(text for k in action.shortcuts()
+                                 if _typed(text := k.toString(QKeySequence.SequenceFormat.NativeText)))
                 if keys:
                     rows.append((path, _plain(action.text()), keys))
 
@@ -40,6 +43,11 @@ def shortcut_rows(menu_bar: QMenuBar) -> list[tuple[str, str, str]]:
         if top.menu() is not None:
             walk(top.menu(), _plain(top.text()))
     return rows
+
+
+def _typed(keys: str) -> bool:
+    """Keys on every keyboard: combinations and F-keys, not dedicated "Undo"/"Help" keys."""
+    return "+" in keys or re.fullmatch(r"F\d+|Esc|Del|Backspace|Return|Enter", keys) is not None
 
 
 def _plain(text: str) -> str:
@@ -82,7 +90,7 @@ def add_action(window: QWidget, menu: QMenu, text: str, slot, keys=None, tip: st
     key sequence (text or standard key) or a list of them, the first shown in the menu."""
     action = QAction(text, window, checkable=checkable)
     if keys:
-        action.setShortcuts([QKeySequence(k) for k in (keys if isinstance(keys, (list, tuple)) else [keys])])
+        action.setShortcuts(key_sequences(keys))
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip)
@@ -93,3 +101,14 @@ def add_action(window: QWidget, menu: QMenu, text: str, slot, keys=None, tip: st
     menu.addAction(action)
     window.addAction(action)
     return action
+
+
+def key_sequences(keys) -> list[QKeySequence]:  # noqa: ANN001
+    """Key sequences from text and standard keys (a standard key gives all its platform bindings;
+    one without any binding on this platform gives none)."""
+    out: list[QKeySequence] = []
+    for k in keys if isinstance(keys, (list, tuple)) else [keys]:
+        for seq in QKeySequence.keyBindings(k) if isinstance(k, QKeySequence.StandardKey) else [QKeySequence(k)]:
+            if not seq.isEmpty() and seq not in out:
+                out.append(seq)
+    return out

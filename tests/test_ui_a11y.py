@@ -1,0 +1,260 @@
+"""Keyboard-only operation and screen-reader support.
+
+The accessibility tree of every panel and dialog is walked: no interactive widget may lack a name.
+The whole workflow — connect, define two gestures by text, record takes, accept them, recognise a
+gesture live, stop live recognition — is driven with key events only, and what a screen reader would
+hear (the announcements) and what the audio boundary received are checked on the way.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QAccessible  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+from shape_model import ShapeModel  # noqa: E402
+
+from studio.ui import a11y  # noqa: E402
+from studio.ui.ble_profile_editor import BleProfileEditor  # noqa: E402
+from studio.ui.main_window import MainWindow  # noqa: E402
+from studio.ui.preferences import PreferencesDialog  # noqa: E402
+from studio.ui.settings import AppSettings, SettingsStore  # noqa: E402
+from studio.ui.shortcuts import ShortcutSheet  # noqa: E402
+
+CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
+DEVICE = "simulator?realtime=0&seed=7"
+
+
+class FakeAudio:
+    """The audio boundary: records every cue instead of playing it."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.speak = True
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args: self.calls.append((name, *args))
+
+    def names(self) -> list[str]:
+        return [c[0] for c in self.calls]
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    store = SettingsStore(tmp_path / "cfg")
+    # the user's preferences: no countdown, fixed 4 s takes (longer than any simulated performance)
+    store.save(AppSettings(countdown_s=0.0, take_seconds=4.0, stop_on_rest=False, beep=True,
+                           audio_feedback="on", last_device=DEVICE))
+    w = MainWindow(store, model_loader=ShapeModel)
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    assert w.project_menu.open_or_create(tmp_path / "empty.gesture")
+    w.device_panel.select_uri(DEVICE)  # the remembered device, listed but not connected
+    audio = FakeAudio()
+    w.feedback.use_audio(audio)
+    w.audio = audio
+    heard: list[str] = []
+    w.feedback.announcer.announced.connect(lambda text, _assertive: heard.append(text))
+    w.heard = heard
+    w.show()
+    w.activateWindow()
+    qtbot.waitExposed(w)
+    w.load_model()
+    qtbot.waitUntil(lambda: w.recognition.ready, timeout=60000)
+    yield w
+    w.controller.disconnect_device()
+
+
+def key(qtbot, window, k, modifier=Qt.KeyboardModifier.NoModifier):
+    """Press a key where the keyboard focus is (as a user would), falling back to the window."""
+    target = QApplication.focusWidget() or window
+    qtbot.keyClick(target, k, modifier)
+
+
+def heard_since(window, mark: int) -> str:
+    return " | ".join(window.heard[mark:])
+
+
+def test_every_control_has_a_name(window, qtbot):
+    assert a11y.unnamed_controls(window) == []
+    for dialog in (PreferencesDialog(window.settings, window), BleProfileEditor(parent=window),
+                   ShortcutSheet(window.menuBar(), window)):
+        qtbot.addWidget(dialog)
+        assert a11y.unnamed_controls(dialog) == [], type(dialog).__name__
+
+
+def test_audit_finds_an_unnamed_control(qtbot):
+    from PySide6.QtWidgets import QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+    root = QWidget()
+    qtbot.addWidget(root)
+    layout = QVBoxLayout(root)
+    layout.addWidget(QPushButton("Record"))
+    arrow = QPushButton("▲")
+    layout.addWidget(arrow)
+    edit = QLineEdit()
+    layout.addWidget(edit)
+    assert len(a11y.unnamed_controls(root)) == 2
+    a11y.describe(arrow, "Move up")
+    a11y.describe(edit, "Gesture name", "Type the name")
+    assert a11y.unnamed_controls(root) == []
+    assert a11y.spoken_name(edit) == "Gesture name"
+
+
+def test_announcements_reach_assistive_technology(window, monkeypatch):
+    sent = []
+    monkeypatch.setattr(a11y.QAccessible, "updateAccessibility", lambda event: sent.append(event))
+    window.feedback.say("wave, 92 %")
+    window.feedback.say("   ")  # nothing to say: nothing sent
+    assert len(sent) == 1 and sent[0].message() == "wave, 92 %"
+    assert sent[0].type() == QAccessible.Event.Announcement
+    assert window.feedback.announcer.last == "wave, 92 %"
+
+
+def test_shortcut_sheet_lists_every_workflow_shortcut(window, qtbot):
+    seen = {}
+
+    def read_and_close() -> None:
+        sheet = QApplication.activeModalWidget()
+        seen["rows"] = sheet.rows
+        seen["names"] = a11y.unnamed_controls(sheet)
+        sheet.reject()
+
+    QTimer.singleShot(200, read_and_close)
+    key(qtbot, window, Qt.Key.Key_F1)
+    rows = {what: keys for _menu, what, keys in seen["rows"]}
+    assert rows["Record take / stop"] == "Ctrl+R"
+    assert rows["Next gesture"].startswith("Ctrl+]")
+    assert rows["Live recognition"] == "Ctrl+L"
+    assert rows["Connect"] == "Ctrl+K"
+    assert rows["Undo"].startswith("Ctrl+Z") and "Ctrl+Shift+Z" in rows["Redo"]
+    assert rows["Keyboard shortcuts"] == "F1"
+    assert seen["names"] == []
+    # no two actions share a key
+    keys = [k.strip() for _m, _w, ks in seen["rows"] for k in ks.split(",") if _m != "General"]
+    assert len(keys) == len(set(keys)), sorted(keys)
+
+
+def _record_row(window, qtbot, takes: int) -> None:
+    """Ctrl+R records a row of takes; each is reviewed and accepted with Ctrl+Enter."""
+    key(qtbot, window, Qt.Key.Key_R, CTRL)
+    for _ in range(takes):
+        qtbot.waitUntil(lambda: window.recorder.state == "review", timeout=30000)
+        key(qtbot, window, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: window.recorder.state == "idle", timeout=30000)
+
+
+def test_keyboard_only_from_empty_project_to_recognised_gesture(window, qtbot):
+    project = window.project.project
+    assert project.gestures() == []
+    mark = len(window.heard)
+    key(qtbot, window, Qt.Key.Key_K, CTRL)  # connect the selected device
+    qtbot.waitUntil(lambda: window.controller.state.value == "streaming", timeout=20000)
+    qtbot.waitUntil(lambda: "Connected" in heard_since(window, mark), timeout=5000)
+    assert "connected" in window.audio.names()
+
+    # two gestures described in words: Ctrl+G, name, Tab, description, Enter
+    for name, text in (("circle cw", "draw a circle clockwise in the air"),
+                       ("shake", "shake the device back and forth")):
+        key(qtbot, window, Qt.Key.Key_G, CTRL)
+        assert QApplication.focusWidget() is window.library.new_name
+        qtbot.keyClicks(window.library.new_name, name)
+        key(qtbot, window, Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is window.library.new_description
+        qtbot.keyClicks(window.library.new_description, text)
+        key(qtbot, window, Qt.Key.Key_Return)
+    assert [g.name for g in project.gestures()] == ["circle cw", "shake"]
+    assert "Add gesture" in heard_since(window, mark)
+
+    # Tab to the gesture list (in a text field Ctrl+Z undoes typing), then Ctrl+Z undoes the last edit
+    # and says so; Ctrl+Shift+Z redoes it
+    for _ in range(3):
+        key(qtbot, window, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is window.library.gesture_list
+    key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert [g.name for g in project.gestures()] == ["circle cw"]
+    assert "Undone" in window.heard[-1]
+    key(qtbot, window, Qt.Key.Key_Z, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert [g.name for g in project.gestures()] == ["circle cw", "shake"]
+
+    # select each gesture with Ctrl+] / Ctrl+[ and record 3 takes of it (the simulator performs it)
+    window.recorder.row_spin.setValue(3)
+    key(qtbot, window, Qt.Key.Key_BracketLeft, CTRL)
+    key(qtbot, window, Qt.Key.Key_BracketLeft, CTRL)
+    assert window.library.gesture_list.currentRow() == 0
+    assert "Gesture 1 of 2" in window.heard[-1]
+    mark = len(window.heard)
+    _record_row(window, qtbot, 3)
+    said = heard_since(window, mark)
+    assert "Recording. Perform circle cw now." in said and "Take recorded." in said
+    assert {"recording_started", "recording_stopped"} <= set(window.audio.names())
+    key(qtbot, window, Qt.Key.Key_BracketRight, CTRL)
+    assert window.recorder.gesture_combo.currentText() == "shake"
+    _record_row(window, qtbot, 3)
+    assert [len(project.takes(g.id)) for g in project.gestures()] == [3, 3]
+
+    # live: Ctrl+9 makes the simulator shake (its 9th gesture); the result is announced and sounded
+    window.audio.calls.clear()
+    mark = len(window.heard)
+    events = []
+    window.recognition.event.connect(lambda e: events.append(e.gesture))
+    buffer = window.controller.buffer
+    settle = buffer.written + 300
+    qtbot.waitUntil(lambda: window.controller.buffer.written >= settle, timeout=30000)
+    key(qtbot, window, Qt.Key.Key_9, CTRL)
+    qtbot.waitUntil(lambda: "shake" in events, timeout=30000)
+    qtbot.waitUntil(lambda: any(t.startswith("shake, ") and t.endswith("%") for t in window.heard[mark:]),
+                    timeout=5000)
+    cue = [c for c in window.audio.calls if c[0] == "recognised"]
+    assert cue and cue[-1][1] == "shake" and 0.0 < cue[-1][2] <= 1.0
+
+    # Ctrl+L stops live recognition: a performance is no longer recognised; Ctrl+L starts it again
+    key(qtbot, window, Qt.Key.Key_L, CTRL)
+    assert not window.recognition.live_enabled and window.heard[-1] == "Live recognition stopped."
+    events.clear()
+    key(qtbot, window, Qt.Key.Key_9, CTRL)
+    done = window.controller.buffer.written + 500
+    qtbot.waitUntil(lambda: window.controller.buffer.written >= done, timeout=30000)
+    qtbot.wait(100)
+    assert events == []
+    key(qtbot, window, Qt.Key.Key_L, CTRL)
+    assert window.recognition.live_enabled
+
+    # Ctrl+I says the whole state
+    key(qtbot, window, Qt.Key.Key_I, CTRL)
+    assert "Device: streaming." in window.heard[-1] and "2 gestures" in window.heard[-1]
+
+
+def test_panel_shortcuts_move_focus_into_the_panel(window, qtbot):
+    for i, key_name in enumerate(window.panels):
+        key(qtbot, window, getattr(Qt.Key, f"Key_{i + 1}"), ALT)
+        assert window.tabs.currentWidget() is window.panels[key_name]
+        focused = QApplication.focusWidget()
+        assert focused is not None and window.panels[key_name].isAncestorOf(focused), key_name
+        assert window.heard[-1].endswith("panel.")
+
+
+def test_rejection_is_announced_and_sounded(window, qtbot):
+    from studio.recognition.live import Candidate
+
+    window.feedback._on_candidate(Candidate(label=None, confidence=0.41, scores={"shake": 0.41, "wave": 0.2},
+                                            rejected=True, reason="rejected", t_start=0.0, t_end=1.0))
+    assert window.heard[-1] == "Not recognised, closest shake."
+    assert window.audio.names()[-1] == "rejected"
+
+
+def test_audio_follows_the_setting(window):
+    window.settings.audio_feedback = "off"
+    window.feedback._on_device_state("disconnected", "")
+    assert "disconnected" not in window.audio.names()
+    window.settings.audio_feedback = "auto"  # no screen reader in the test run: stays quiet
+    window.feedback._on_device_state("streaming", "")
+    assert "connected" not in window.audio.names()
+    window.settings.audio_feedback = "on"
+    window.feedback._on_device_state("disconnected", "")
+    assert window.audio.names() == ["disconnected"]
