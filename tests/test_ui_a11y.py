@@ -258,3 +258,14 @@ def test_audio_follows_the_setting(window):
     window.settings.audio_feedback = "on"
     window.feedback._on_device_state("disconnected", "")
     assert window.audio.names() == ["disconnected"]
+
+
+def test_readme_documents_every_shortcut(window):
+    from pathlib import Path
+
+    from studio.ui.shortcuts import shortcut_rows
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [(what, keys) for menu, what, keys in shortcut_rows(window.menuBar())
+               if "▸" not in menu and not any(k.strip() in readme for k in keys.split(","))]
+    assert missing == []

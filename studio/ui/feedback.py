@@ -38,6 +38,7 @@ class Feedback(QObject):
         w.recognition.live_enabled_changed.connect(
             lambda on: self.say("Live recognition started." if on else "Live recognition stopped."))
         w.recognition.state_changed.connect(self._on_model_state)
+        w.live_view.message.connect(self.say)
         w.project.undo_stack.indexChanged.connect(self._on_undo_index)
         w.statusBar().messageChanged.connect(self._on_status_message)
         self._undo_index = w.project.undo_stack.index()
@@ -119,7 +120,7 @@ class Feedback(QObject):
             self.say("Connecting…")
 
     def _on_model_state(self, text: str) -> None:
-        if "ready" in text.lower() or "failed" in text.lower():
+        if not text.startswith(("Recognising", "Loading")):  # not after every edit, only news
             self.say(text)
 
     def _on_countdown(self, seconds_left: int) -> None:
