@@ -13,16 +13,18 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
+from studio.ui.a11y import describe
 from studio.ui.device_controller import DeviceController, describe_error
+from studio.ui.theme import set_role
 from studio.ui.workers import Job
 
 CUSTOM = "__custom__"
-STATE_STYLE = {
-    "streaming": ("Streaming", "#2f9e44"),
-    "connecting": ("Connecting…", "#f08c00"),
-    "reconnecting": ("Reconnecting…", "#f08c00"),
-    "failed": ("Failed", "#e03131"),
-    "disconnected": ("Disconnected", "#868e96"),
+STATE_STYLE = {  # state: (text, colour role, symbol): the symbol and text say it without the colour
+    "streaming": ("Streaming", "ok", "●"),
+    "connecting": ("Connecting…", "busy", "◌"),
+    "reconnecting": ("Reconnecting…", "busy", "◌"),
+    "failed": ("Failed", "error", "✖"),
+    "disconnected": ("Disconnected", "faint", "○"),
 }
 
 
@@ -61,6 +63,7 @@ class DevicePanel(QWidget):
         self.device_combo.addItem("Simulated IMU", "simulator")
         self.device_combo.addItem("Custom URI…", CUSTOM)
         self.device_combo.activated.connect(self._on_device_activated)
+        describe(self.device_combo, "Device", "The IMU to stream from; Ctrl+K connects.")
         self.scan_button = QPushButton("Scan")
         self.scan_button.setToolTip("Look for serial ports and Bluetooth LE devices")
         self.scan_button.clicked.connect(lambda: self.scan())
@@ -77,7 +80,7 @@ class DevicePanel(QWidget):
         self.state_label.setObjectName("statePill")
         self.notice_label = QLabel("")
         self.notice_label.setWordWrap(True)
-        self.notice_label.setStyleSheet("color: #ffd43b;")
+        set_role(self.notice_label, "warning")
         self.notice_label.setVisible(False)
         self.message_label = QLabel("Choose a device and press Connect.")
         self.message_label.setWordWrap(True)
@@ -201,9 +204,9 @@ class DevicePanel(QWidget):
         return True
 
     def _on_state_changed(self, state: str, message: str) -> None:
-        text, colour = STATE_STYLE.get(state, (state, "#868e96"))
-        self.state_label.setText(f"● {text}")
-        self.state_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        text, role, symbol = STATE_STYLE.get(state, (state, "faint", "○"))
+        self.state_label.setText(f"{symbol} {text}")
+        set_role(self.state_label, role)
         if message:
             self.message_label.setText(message)
         busy = state in ("streaming", "connecting", "reconnecting")

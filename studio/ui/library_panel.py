@@ -21,8 +21,10 @@ from studio.outputs.osc import check_address
 from studio.project import ProjectError
 from studio.signals import nucleus
 from studio.ui import undo
+from studio.ui.a11y import describe
 from studio.ui.project_model import ProjectModel
 from studio.ui.take_view import TakeView
+from studio.ui.theme import colours, set_role, theme_manager
 from studio.ui.thumbnails import colour_icon, take_thumbnail
 
 ROLE_ID = Qt.ItemDataRole.UserRole
@@ -54,24 +56,30 @@ class LibraryPanel(QWidget):
         self.add_button = QPushButton("Add gesture")
         self.add_button.setObjectName("primary")
         self.add_button.clicked.connect(self._on_add)
+        describe(self.new_name, "New gesture name", "Type a name, then a description, then press Enter.")
+        describe(self.new_description, "New gesture description",
+                 "Describe the movement in words; Enter adds the gesture.")
         self.new_description.returnPressed.connect(self._on_add)
         self.gesture_list = QListWidget()
         self.gesture_list.setIconSize(QSize(14, 14))
         self.gesture_list.currentItemChanged.connect(self._on_current_gesture)
         self.gesture_list.itemChanged.connect(self._on_item_checked)
+        describe(self.gesture_list, "Gestures", "Space turns recognition of a gesture on or off.")
         self.duplicate_button = QPushButton("Duplicate")
         self.duplicate_button.clicked.connect(self._on_duplicate)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self._on_delete)
         self.up_button = QPushButton("▲")
         self.up_button.setToolTip("Move the gesture up in the library")
+        describe(self.up_button, "Move gesture up")
         self.up_button.clicked.connect(lambda: self.move_selected(-1))
         self.down_button = QPushButton("▼")
         self.down_button.setToolTip("Move the gesture down in the library")
+        describe(self.down_button, "Move gesture down")
         self.down_button.clicked.connect(lambda: self.move_selected(1))
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #ff8787;")
+        set_role(self.message, "error")
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -102,6 +110,10 @@ class LibraryPanel(QWidget):
         self.key_edit = QLineEdit(placeholderText="none, e.g. ctrl+alt+right, space, f5, media_next")
         self.key_edit.setToolTip("Pressed when this gesture is recognised, only while keystrokes are armed")
         self.key_edit.editingFinished.connect(lambda: self._on_output_edited("key"))
+        describe(self.name_edit, "Gesture name")
+        describe(self.description_edit, "Gesture description", "The words the recogniser matches motion to.")
+        describe(self.osc_edit, "OSC address for this gesture", self.osc_edit.toolTip())
+        describe(self.key_edit, "Key combo for this gesture", self.key_edit.toolTip())
         editor = QGroupBox("Gesture")
         form = QFormLayout(editor)
         form.addRow("Name", self.name_edit)
@@ -118,7 +130,7 @@ class LibraryPanel(QWidget):
         self.take_list.setMovement(QListWidget.Movement.Static)
         self.take_list.setSpacing(4)
         self.take_list.currentItemChanged.connect(lambda *_: self._show_take())
-        self.take_list.itemDoubleClicked.connect(lambda _: self._on_play())
+        self.take_list.itemActivated.connect(lambda _: self._on_play())  # double-click or Enter
         self.preview = TakeView()
         self.preview.setMinimumHeight(220)
         self.play_button = QPushButton("Play on plot")
@@ -129,6 +141,8 @@ class LibraryPanel(QWidget):
         self.auto_trim_button.setToolTip("Trim to the movement's nucleus (its high-energy core)")
         self.auto_trim_button.clicked.connect(self._on_auto_trim)
         self.move_combo = QComboBox()
+        describe(self.move_combo, "Gesture to move the take to")
+        describe(self.take_list, "Takes of the selected gesture", "Enter plays the selected take on the plot.")
         self.move_button = QPushButton("Move to")
         self.move_button.clicked.connect(self._on_relabel)
         self.delete_take_button = QPushButton("Delete take")
@@ -159,6 +173,7 @@ class LibraryPanel(QWidget):
         model.gestures_changed.connect(self.refresh)
         model.takes_changed.connect(lambda _gid: self._show_selected())
         model.project_changed.connect(self.refresh)
+        theme_manager().changed.connect(self._show_selected)  # badge and thumbnails carry colours
         self.refresh()
 
     # -- selection -----------------------------------------------------------------------------
@@ -245,8 +260,8 @@ class LibraryPanel(QWidget):
                 item.setData(ROLE_ID, t.id)
                 self.take_list.addItem(item)
         self.badge.setText("" if gesture is None else (
-            "<span style='background:#5c4813;color:#ffd43b;padding:2px 6px;border-radius:4px;'>"
-            "from text only</span>  recognised from its description; each take you record improves it"
+            f"<span style='background:{colours().badge_bg};color:{colours().warning};font-weight:bold;'>"
+            "&nbsp;⚠ from text only&nbsp;</span>  recognised from its description; each take you record improves it"
             if not takes else f"{len(takes)} take{'s' if len(takes) != 1 else ''}"))
         self._syncing = False
         for i in range(self.take_list.count()):
@@ -291,6 +306,8 @@ class LibraryPanel(QWidget):
         if self.add_gesture(self.new_name.text(), self.new_description.text()):
             self.new_name.clear()
             self.new_description.clear()
+            if self.new_description.hasFocus():
+                self.new_name.setFocus()  # ready for the next gesture, from the keyboard too
 
     def _on_rename(self) -> None:
         gid = self.selected_gesture_id()

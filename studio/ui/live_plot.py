@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 
 from studio.signals.ringbuffer import RingBuffer
 from studio.signals.stream import StreamInfo
+from studio.ui.theme import channel_legend, channel_pen, colours, font_scale, pt, span, style_plot, theme_manager
 
-pg.setConfigOptions(antialias=False, useOpenGL=False, background="#15181d", foreground="#c8ccd2")
+pg.setConfigOptions(antialias=False, useOpenGL=False)
 
-AXIS_COLOURS = ("#ff6b6b", "#51cf66", "#4dabf7")  # x, y, z: the usual red/green/blue convention
 QUANTITY_NAMES = {"g": "Accelerometer", "deg/s": "Gyroscope", "rad/s": "Gyroscope", "uT": "Magnetometer",
                   "µT": "Magnetometer"}
 
@@ -106,8 +106,8 @@ class LivePlot(QWidget):
 
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
-        self.pause_button.setToolTip("Freeze the plot (the stream keeps running) — Space")
-        self.pause_button.setShortcut(Qt.Key.Key_Space)
+        # Ctrl+P (View menu), not Space: Space must keep activating the focused control
+        self.pause_button.setToolTip("Freeze the plot (the stream keeps running) — Ctrl+P")
         self.pause_button.toggled.connect(self.set_paused)
         self.window_spin = QDoubleSpinBox()
         self.window_spin.setRange(1.0, 60.0)
@@ -116,6 +116,7 @@ class LivePlot(QWidget):
         self.window_spin.setValue(self.time_window_s)
         self.window_spin.setToolTip("How many seconds of signal the plot shows")
         self.window_spin.valueChanged.connect(self.set_time_window)
+        self.window_spin.setAccessibleName("Plot time window in seconds")
         self.caption = QLabel("No stream")
         self.caption.setObjectName("plotCaption")
 
@@ -129,7 +130,7 @@ class LivePlot(QWidget):
         self.placeholder = QLabel("No signal yet.\n\nChoose a device in the Device panel and press Connect,\n"
                                   "or pick the Simulated IMU to try everything without hardware.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.placeholder.setStyleSheet("color: #6b7280; font-size: 12pt; background: #15181d;")
+        self.placeholder.setObjectName("plotPlaceholder")
         self.stack = QStackedLayout()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.graphics)
@@ -137,6 +138,8 @@ class LivePlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addLayout(self.stack, 1)
+        self.graphics.setBackground(colours().plot_bg)
+        theme_manager().changed.connect(self._restyle)
 
     @property
     def plots(self) -> list[pg.PlotItem]:
@@ -161,25 +164,23 @@ class LivePlot(QWidget):
         previous = None
         for row, (title, unit, indices) in enumerate(group_channels(info)):
             plot = self.graphics.addPlot(row=row, col=0)
-            plot.setTitle(f"<b>{title}</b>", size="10pt")
             plot.setLabel("left", unit or "value")
-            plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#3a414b", width=1)))
+            plot.addItem(pg.InfiniteLine(0, angle=0, pen=pg.mkPen(colours().plot_grid, width=1)))
             plot.setMouseEnabled(x=False, y=True)
             plot.setXRange(-self.time_window_s, 0, padding=0)
             plot.disableAutoRange()
             plot.hideButtons()
-            plot.getAxis("left").setWidth(52)  # equal widths keep the stacked plots' time axes aligned
+            plot.getAxis("left").setWidth(round(52 * font_scale()))  # equal widths keep time axes aligned
             for name in ("left", "bottom"):
                 # Axes change only when a range does: paint them from a cached pixmap instead of
                 # replaying their QPicture every frame.
                 plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             legend = plot.addLegend(offset=(8, 4), colCount=len(indices), labelTextSize="9pt")
-            legend.setBrush(pg.mkBrush(21, 24, 29, 200))
             for item in (legend, plot.titleLabel):  # static text: draw it once, then blit
                 item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             for k, idx in enumerate(indices):
-                pen = pg.mkPen(AXIS_COLOURS[k % len(AXIS_COLOURS)], width=1)
-                curve = WindowCurve(pen=pen, name=_label(info.channels[idx]), skipFiniteCheck=True)
+                curve = WindowCurve(pen=channel_pen(k), name=channel_legend(_label(info.channels[idx]), k),
+                                    skipFiniteCheck=True)
                 plot.addItem(curve)
                 self._curves.append((idx, curve))
             if previous is not None:
@@ -188,6 +189,7 @@ class LivePlot(QWidget):
             self._plots.append(plot)
         if self._plots:
             self._plots[-1].setLabel("bottom", "time", units="s")
+        self._restyle()
 
     def set_paused(self, paused: bool) -> None:
         if paused == self.paused:
@@ -244,9 +246,23 @@ class LivePlot(QWidget):
             missing = not present[indices].any()
             if missing != self._missing[k]:
                 self._missing[k] = missing
-                title = self._titles[k] + ("  <span style='color:#868e96'>(not measured by this device)</span>"
-                                           if missing else "")
-                plot.setTitle(title, size="10pt")
+                plot.setTitle(self._title_text(k), color=colours().plot_fg, size=f"{pt('plot_title')}pt")
+
+    def _title_text(self, k: int) -> str:
+        return self._titles[k] + ("  " + span("(not measured by this device)", "faint") if self._missing[k] else "")
+
+    def _restyle(self) -> None:
+        """Colours, pen styles and text sizes of the current theme (emitted on every theme switch)."""
+        self.graphics.setBackground(colours().plot_bg)
+        for k, plot in enumerate(self._plots):
+            style_plot(plot, self._title_text(k))
+            plot.getAxis("left").setWidth(round(52 * font_scale()))
+            for item in plot.items:
+                if isinstance(item, pg.InfiniteLine):
+                    item.setPen(pg.mkPen(colours().plot_grid, width=1))
+        for idx, curve in self._curves:
+            k = next(g.index(idx) for g in self._groups if idx in g)
+            curve.setPen(channel_pen(k))
 
     def _pixel_width(self) -> int:
         if not self._plots:

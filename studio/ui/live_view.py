@@ -6,25 +6,29 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
     QSlider, QVBoxLayout, QWidget,
 )
 
+from studio.ui.a11y import describe
 from studio.ui.device_controller import DeviceController
 from studio.ui.recognition_service import RecognitionService
 from studio.ui.settings import AppSettings
+from studio.ui.theme import colours, set_role, span, theme_manager
 from studio.ui.workers import Job
 
-BAR_STYLE = "QProgressBar {{ border: 1px solid #3a414b; border-radius: 3px; background: #171a1f; height: 14px; }}" \
-            " QProgressBar::chunk {{ background: {colour}; border-radius: 2px; }}"
+ROLE_LOG = Qt.ItemDataRole.UserRole + 1  # a log line's colour role, re-applied on theme switches
 LOG_LIMIT = 200
 
 
 class LiveView(QWidget):
-    """A view over :class:`RecognitionService` (and the device stream, for calibration)."""
+    """A view over :class:`RecognitionService` (and the device stream, for calibration).
+    ``message(text)``: calibration news worth announcing."""
+
+    message = Signal(str)
 
     def __init__(self, service: RecognitionService, controller: DeviceController, settings: AppSettings,
                  parent: QWidget | None = None) -> None:
@@ -43,15 +47,17 @@ class LiveView(QWidget):
         self.result_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.state_label = QLabel(service.state)
         self.state_label.setWordWrap(True)
-        self.state_label.setStyleSheet("color: #aab2bd;")
+        set_role(self.state_label, "muted")
         self.bars_box = QGroupBox("How well the last movement matched each gesture")
         self._bars_layout = QVBoxLayout(self.bars_box)
         self._bars_widget: QWidget | None = None
         self.log = QListWidget()
+        describe(self.log, "Recognition events", "Newest first.")
 
         self.sensitivity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
         self.sensitivity.setValue(int(round(service.sensitivity * 100)))
         self.sensitivity.valueChanged.connect(self._on_sensitivity)
+        describe(self.sensitivity, "Sensitivity", "Higher triggers more easily, with more false triggers.")
         self.sensitivity_label = QLabel()
         self._on_sensitivity(self.sensitivity.value())
         self.calibrate_button = QPushButton("Calibrate from ordinary movement")
@@ -108,9 +114,12 @@ class LiveView(QWidget):
         service.state_changed.connect(lambda _text: self._set_busy(self._busy))
         service.classes_changed.connect(self.rebuild_bars)
         service.event.connect(self._on_event)
+        service.live_enabled_changed.connect(lambda on: self.result_detail.setText(
+            "Perform a gesture." if on else "Live recognition is stopped: Ctrl+L starts it."))
         service.candidate.connect(self._on_candidate)
         self._set_busy(False)
         self.rebuild_bars()
+        theme_manager().changed.connect(self._restyle)
 
     # -- bars and log --------------------------------------------------------------------------
     def rebuild_bars(self) -> None:
@@ -123,15 +132,15 @@ class LiveView(QWidget):
         grid = QGridLayout(self._bars_widget)
         grid.setContentsMargins(0, 0, 0, 0)
         self._bars.clear()
+        self._winner: str | None = None
         recogniser = self.service.recogniser
         names = recogniser.classes if recogniser is not None else []
         for row, name in enumerate(names):
             info = recogniser.class_info(name)
-            label = QLabel(name + ("  <span style='color:#ffd43b'>(from text only)</span>"
-                                   if info.get("from_text_only") else ""))
+            label = QLabel(self._bar_label(name, info.get("from_text_only", False), winner=False))
             bar = QProgressBar(minimum=0, maximum=100)
             bar.setFormat("%p %")
-            bar.setStyleSheet(BAR_STYLE.format(colour="#4dabf7"))
+            describe(bar, f"{name} match")
             grid.addWidget(label, row, 0)
             grid.addWidget(bar, row, 1)
             self._bars[name] = (label, bar)
@@ -142,14 +151,37 @@ class LiveView(QWidget):
         if self._bars_layout.count() == 1:
             self._bars_layout.addStretch(1)
 
-    def _show_scores(self, scores: dict[str, float], winner: str | None) -> None:
-        for name, (_, bar) in self._bars.items():
-            bar.setValue(int(round(100 * scores.get(name, 0.0))))
-            bar.setStyleSheet(BAR_STYLE.format(colour="#51cf66" if name == winner else "#4dabf7"))
+    @staticmethod
+    def _bar_label(name: str, from_text_only: bool, winner: bool) -> str:
+        """A gesture's row label; the winner is marked by a symbol and bold type, not only by colour."""
+        text = f"<b>▶ {name}</b>" if winner else name
+        return text + ("  " + span("(from text only)", "warning") if from_text_only else "")
 
-    def _log(self, text: str, colour: str) -> None:
+    def _show_scores(self, scores: dict[str, float], winner: str | None) -> None:
+        self._winner = winner
+        recogniser = self.service.recogniser
+        for name, (label, bar) in self._bars.items():
+            bar.setValue(int(round(100 * scores.get(name, 0.0))))
+            won = name == winner
+            set_role(bar, "winner" if won else "")
+            bar.setFormat("%p % ✔ recognised" if won else "%p %")
+            info = recogniser.class_info(name) if recogniser is not None and name in recogniser.classes else {}
+            label.setText(self._bar_label(name, info.get("from_text_only", False), won))
+
+    def _restyle(self) -> None:
+        """Re-colour what carries its colour in text or items (labels with roles follow by themselves)."""
+        recogniser = self.service.recogniser
+        for name, (label, _) in self._bars.items():
+            info = recogniser.class_info(name) if recogniser is not None and name in recogniser.classes else {}
+            label.setText(self._bar_label(name, info.get("from_text_only", False), name == self._winner))
+        for i in range(self.log.count()):
+            item = self.log.item(i)
+            item.setForeground(QColor(getattr(colours(), item.data(ROLE_LOG) or "text")))
+
+    def _log(self, text: str, role: str) -> None:
         item = QListWidgetItem(f"{time.strftime('%H:%M:%S')}  {text}")
-        item.setForeground(QColor(colour))
+        item.setData(ROLE_LOG, role)
+        item.setForeground(QColor(getattr(colours(), role)))
         self.log.insertItem(0, item)
         while self.log.count() > LOG_LIMIT:
             self.log.takeItem(self.log.count() - 1)
@@ -157,20 +189,20 @@ class LiveView(QWidget):
     def _on_event(self, event) -> None:  # noqa: ANN001 - a LiveEvent
         self.events_seen += 1
         self.result_label.setText(event.gesture)
-        self.result_label.setStyleSheet("color: #51cf66;")
+        set_role(self.result_label, "ok")
         self.result_detail.setText(f"confidence {event.confidence:.0%} · {event.latency_s * 1000:.0f} ms after "
                                    "the movement ended")
         self._show_scores(event.scores, event.gesture)
-        self._log(f"{event.gesture}  {event.confidence:.0%}", "#51cf66")
+        self._log(f"✔ {event.gesture}  {event.confidence:.0%}", "ok")
 
     def _on_candidate(self, candidate) -> None:  # noqa: ANN001 - a Candidate
         if candidate.reason == "rejected":
             best = max(candidate.scores, key=candidate.scores.get) if candidate.scores else None
             self.result_label.setText("none of these")
-            self.result_label.setStyleSheet("color: #868e96;")
+            set_role(self.result_label, "faint")
             self.result_detail.setText(f"closest: {best} ({candidate.scores[best]:.0%})" if best else "")
             self._show_scores(candidate.scores, None)
-            self._log(f"movement, none of these{f' (closest {best})' if best else ''}", "#868e96")
+            self._log(f"✖ movement, none of these{f' (closest {best})' if best else ''}", "faint")
 
     def _on_sensitivity(self, value: int) -> None:
         self.sensitivity_label.setText(f"{value} %")
@@ -198,7 +230,7 @@ class LiveView(QWidget):
         self._calibration = {"buffer": buffer, "start": buffer.written, "info": info,
                              "seconds": float(seconds or self.settings.calibration_s)}
         self._set_busy(True, "Move as you normally would (no gestures)…")
-        self.calibration_label.setText("Recording ordinary movement: carry on as usual, without gestures.")
+        self._set_calibration_text("Recording ordinary movement: carry on as usual, without gestures.")
         self._record_timer.start()
         return True
 
@@ -223,14 +255,18 @@ class LiveView(QWidget):
         self._job = self.service.calibrate(x, rate, tuple(cal["info"].channels))
         self._job.progress.connect(lambda f: self.progress.setValue(int(100 * f)))
         self._job.finished.connect(self._on_calibrated)
-        self._job.failed.connect(lambda msg: self.calibration_label.setText(f"Calibration failed: {msg}"))
+        self._job.failed.connect(lambda msg: self._set_calibration_text(f"Calibration failed: {msg}"))
         self._job.done.connect(lambda: self._set_busy(False))
 
     def _on_calibrated(self, result: dict) -> None:
-        self.calibration_label.setText(
+        self._set_calibration_text(
             f"Calibrated on {result['seconds']:.0f} s of ordinary movement: {result['false_triggers']} false "
             f"trigger(s), about {result['per_10_min']:.1f} per 10 minutes at this sensitivity.")
         self.service.sync()
+
+    def _set_calibration_text(self, text: str) -> None:
+        self.calibration_label.setText(text)
+        self.message.emit(text)
 
     def start_refine(self, epochs: int = 60) -> Job | None:
         """Refine the recogniser on the takes in the background; Cancel stops it."""
@@ -247,7 +283,7 @@ class LiveView(QWidget):
         if self._calibration is not None:
             self._calibration = None
             self._record_timer.stop()
-            self.calibration_label.setText("Calibration cancelled.")
+            self._set_calibration_text("Calibration cancelled.")
             self._set_busy(False)
         if self._job is not None and self._job.running:
             self._job.cancel()

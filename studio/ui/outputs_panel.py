@@ -15,10 +15,13 @@ from PySide6.QtWidgets import (
 )
 
 from studio.outputs.osc import DEFAULT_ADDRESS
+from studio.ui.a11y import describe
 from studio.ui.outputs_service import KINDS, OutputsService
+from studio.ui.theme import set_role
 
-LEVEL_COLOURS = {"off": "#868e96", "idle": "#aab2bd", "ok": "#51cf66", "error": "#ff8787", "armed": "#ff6b6b"}
-ARMED_STYLE = "background:#c92a2a;color:white;font-weight:bold;padding:3px 10px;border-radius:4px;"
+# level: (colour role, symbol): the symbol says the level without the colour
+LEVELS = {"off": ("faint", "○"), "idle": ("muted", "…"), "ok": ("ok", "✔"), "error": ("error", "✖"),
+          "armed": ("error", "⚠")}
 LOCAL_HOST, ANY_HOST = "127.0.0.1", "0.0.0.0"
 
 
@@ -42,6 +45,9 @@ class OutputsPanel(QWidget):
         self.osc_address = QLineEdit(placeholderText=DEFAULT_ADDRESS)
         self.osc_address.setToolTip("{name} becomes the gesture's name; a gesture's own address "
                                     "(Library ▸ Outputs) wins over this template")
+        describe(self.osc_host, "OSC host", "Computer that receives the OSC messages.")
+        describe(self.osc_port, "OSC port")
+        describe(self.osc_address, "OSC address template", self.osc_address.toolTip())
         osc_box = QGroupBox("OSC (lighting desks, Max/MSP, Wekinator-style receivers)")
         form = QFormLayout(osc_box)
         form.addRow("", self.osc_enabled)
@@ -52,6 +58,7 @@ class OutputsPanel(QWidget):
 
         self.ws_enabled = QCheckBox("Serve JSON events over WebSocket")
         self.ws_port = _port_spin()
+        describe(self.ws_port, "WebSocket port")
         ws_box = QGroupBox("WebSocket (web pages, TouchDesigner)")
         form = QFormLayout(ws_box)
         form.addRow("", self.ws_enabled)
@@ -64,7 +71,7 @@ class OutputsPanel(QWidget):
         self.arm_button.setCheckable(True)
         self.arm_button.setToolTip("While armed, recognised gestures press real keys in the focused program")
         self.armed_badge = QLabel("ARMED")
-        self.armed_badge.setStyleSheet(ARMED_STYLE)
+        set_role(self.armed_badge, "armed")
         keys_box = QGroupBox("Keystrokes (slides, media keys, accessibility switches)")
         form = QFormLayout(keys_box)
         form.addRow("", self.keys_enabled)
@@ -80,7 +87,7 @@ class OutputsPanel(QWidget):
                                      "Off: nothing leaves this computer")
         self.problems_label = QLabel("")
         self.problems_label.setWordWrap(True)
-        self.problems_label.setStyleSheet(f"color: {LEVEL_COLOURS['error']};")
+        set_role(self.problems_label, "error")
         net_box = QGroupBox("Network")
         nv = QVBoxLayout(net_box)
         nv.addWidget(self.allow_remote)
@@ -144,8 +151,9 @@ class OutputsPanel(QWidget):
         for kind in KINDS:
             level, text = s.state(kind)
             label = self.state_labels[kind]
-            label.setText(text)
-            label.setStyleSheet(f"color: {LEVEL_COLOURS.get(level, LEVEL_COLOURS['off'])};")
+            role, symbol = LEVELS.get(level, LEVELS["off"])
+            label.setText(f"{symbol} {text}")
+            set_role(label, role)
         problems = list(s.problems)
         if not have_project:
             problems.append("Open or create a project to configure its outputs.")

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.recognition import quality
+from studio.ui import theme
 from studio.ui.recognition_service import RecognitionService
 from studio.ui.workers import Job
 
-LOW_CONSISTENCY = 0.6  # takes below this are drawn red: probably performed differently
+LOW_CONSISTENCY = 0.6  # takes below this are drawn red, hatched and marked ⚠: probably performed differently
+MAP_SYMBOLS = ("o", "s", "t", "d", "h", "p", "t1", "x", "+")  # gestures differ in shape, not only colour
+TITLES = ("<b>Consistency of each take</b>", "<b>Leave-one-out confusion</b>", "<b>Map of all takes</b>")
 
 
 def _ticks(labels: list[str]) -> list[list[tuple[float, str]]]:
@@ -36,26 +40,25 @@ class QualityPanel(QWidget):
 
         self.headline = QLabel("Record takes to see how consistent and distinct your gestures are.")
         self.headline.setObjectName("qualityHeadline")
-        self.headline.setStyleSheet("font-size: 13pt; font-weight: bold;")
         self.warnings = QLabel("")
         self.warnings.setWordWrap(True)
-        self.warnings.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+        self.warnings.setTextFormat(Qt.TextFormat.RichText)
 
         self.graphics = pg.GraphicsLayoutWidget()
-        self.consistency_plot = self.graphics.addPlot(row=0, col=0, colspan=2, title="<b>Consistency of each take</b>")
+        self.consistency_plot = self.graphics.addPlot(row=0, col=0, colspan=2, title=TITLES[0])
         self.consistency_plot.setYRange(0, 1.05, padding=0)
         self.consistency_plot.setLabel("left", "similarity to its other takes")
         self.consistency_plot.setMouseEnabled(x=False, y=False)
         self.consistency_plot.hideButtons()
-        self.confusion_plot = self.graphics.addPlot(row=1, col=0, title="<b>Leave-one-out confusion</b>")
+        self.confusion_plot = self.graphics.addPlot(row=1, col=0, title=TITLES[1])
         self.confusion_plot.setLabel("left", "performed")
         self.confusion_plot.setLabel("bottom", "recognised as")
         self.confusion_plot.setMouseEnabled(x=False, y=False)
         self.confusion_plot.hideButtons()
         self.confusion_plot.invertY(True)
         self.confusion_plot.setAspectLocked(True)
-        self.confusion_plot.getAxis("left").setWidth(90)  # room for gesture names
-        self.map_plot = self.graphics.addPlot(row=1, col=1, title="<b>Map of all takes</b>")
+        self.confusion_plot.getAxis("left").setWidth(90)  # room for gesture names (scaled in _restyle)
+        self.map_plot = self.graphics.addPlot(row=1, col=1, title=TITLES[2])
         self.map_plot.hideAxis("left")
         self.map_plot.hideAxis("bottom")
         self.map_plot.hideButtons()
@@ -66,6 +69,10 @@ class QualityPanel(QWidget):
         top.addWidget(self.warnings, 1, 0)
         layout.addLayout(top)
         layout.addWidget(self.graphics, 1)
+
+        self._last: tuple | None = None
+        self._restyle()
+        theme.theme_manager().changed.connect(self._restyle)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -132,7 +139,17 @@ class QualityPanel(QWidget):
         self.report_ready.emit(report)
 
     # -- drawing -------------------------------------------------------------------------------
+    def _restyle(self) -> None:
+        """Colours and text sizes of the current theme; the last report is redrawn in them."""
+        self.graphics.setBackground(theme.colours().plot_bg)
+        for plot, title in zip((self.consistency_plot, self.confusion_plot, self.map_plot), TITLES):
+            theme.style_plot(plot, title)
+        self.confusion_plot.getAxis("left").setWidth(round(90 * theme.font_scale()))
+        if self._last is not None:
+            self._draw(*self._last)
+
     def _draw(self, report: quality.QualityReport, colours: dict[str, str]) -> None:
+        self._last = (report, colours)
         n_takes = len(report.point_ids)
         if report.loo_accuracy is not None:
             self.headline.setText(f"{len(report.labels)} gestures, {n_takes} takes · estimated accuracy on new "
@@ -142,9 +159,9 @@ class QualityPanel(QWidget):
         if report.pairs:
             items = "".join(f"<li><b>{p.a}</b> and <b>{p.b}</b> may be confused: {p.suggestion}</li>"
                             for p in report.pairs[:4])
-            self.warnings.setText(f"<span style='color:#ffd43b'>⚠ Confusable gestures</span><ul>{items}</ul>")
+            self.warnings.setText(f"{theme.span('⚠ Confusable gestures', 'warning', bold=True)}<ul>{items}</ul>")
         else:
-            self.warnings.setText("<span style='color:#51cf66'>✓ No confusable pairs found.</span>"
+            self.warnings.setText(theme.span("✓ No confusable pairs found.", "ok")
                                   if report.labels else "")
         self._draw_consistency(report, colours)
         self._draw_confusion(report)
@@ -158,12 +175,16 @@ class QualityPanel(QWidget):
             return
         label_of = dict(zip(report.point_ids, report.point_labels))
         heights = [report.consistency[i] for i in ids]
-        brushes = [pg.mkBrush("#e03131") if h < LOW_CONSISTENCY else pg.mkBrush(colours.get(label_of[i], "#4dabf7"))
+        t = theme.colours()
+        low = QBrush(QColor(t.error), Qt.BrushStyle.BDiagPattern)  # hatched: low takes differ in shape too
+        brushes = [low if h < LOW_CONSISTENCY else pg.mkBrush(colours.get(label_of[i], t.accent))
                    for i, h in zip(ids, heights)]
         plot.addItem(pg.BarGraphItem(x=np.arange(len(ids)), height=heights, width=0.7, brushes=brushes,
-                                     pens=[pg.mkPen(None)] * len(ids)))
-        plot.addItem(pg.InfiniteLine(LOW_CONSISTENCY, angle=0, pen=pg.mkPen("#e03131", style=pg.QtCore.Qt.PenStyle.DashLine)))
-        plot.getAxis("bottom").setTicks([[(k, f"{label_of[i]} #{i}") for k, i in enumerate(ids)]])
+                                     pens=[pg.mkPen(t.error, width=2) if h < LOW_CONSISTENCY else pg.mkPen(None)
+                                           for h in heights]))
+        plot.addItem(pg.InfiniteLine(LOW_CONSISTENCY, angle=0, pen=pg.mkPen(t.error, style=Qt.PenStyle.DashLine)))
+        plot.getAxis("bottom").setTicks([[(k, f"{'⚠ ' if h < LOW_CONSISTENCY else ''}{label_of[i]} #{i}")
+                                          for k, (i, h) in enumerate(zip(ids, heights))]])
 
     def _draw_confusion(self, report: quality.QualityReport) -> None:
         plot = self.confusion_plot
@@ -194,17 +215,19 @@ class QualityPanel(QWidget):
         if not report.point_ids:
             return
         labels = np.array(report.point_labels)
-        for name in dict.fromkeys(report.point_labels):
+        t = theme.colours()
+        for k, name in enumerate(dict.fromkeys(report.point_labels)):
             pts = report.points[labels == name]
-            colour = colours.get(name, "#4dabf7")
+            colour = colours.get(name, t.accent)
             scatter = pg.ScatterPlotItem(pts[:, 0], pts[:, 1], size=11, brush=pg.mkBrush(colour),
-                                         pen=pg.mkPen("#15181d"), name=name)
+                                         symbol=MAP_SYMBOLS[k % len(MAP_SYMBOLS)], pen=pg.mkPen(t.plot_bg), name=name)
             plot.addItem(scatter)
         for name, (x, y) in report.proto_points.items():
-            star = pg.ScatterPlotItem([x], [y], symbol="star", size=18, brush=pg.mkBrush(colours.get(name, "#fff")),
-                                      pen=pg.mkPen("w"))
+            star = pg.ScatterPlotItem([x], [y], symbol="star", size=18, brush=pg.mkBrush(colours.get(name, t.text)),
+                                      pen=pg.mkPen(t.plot_fg))
             plot.addItem(star)
-            label = pg.TextItem(name, color="#dfe3e8", anchor=(0, 1))
+            label = pg.TextItem(name, color=t.plot_fg, anchor=(0, 1))
+            label.setFont(theme.plot_font())
             label.setPos(x, y)
             plot.addItem(label)
         plot.autoRange(padding=0.15)

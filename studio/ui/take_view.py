@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from studio.ui.live_plot import AXIS_COLOURS
+from studio.ui.theme import channel_legend, channel_pen, colours, font_scale, style_plot, theme_manager
+
+KEY_STEP_S = 0.02  # one arrow key press moves a trim handle by 20 ms
 
 
 class TakeView(QWidget):
@@ -21,18 +25,20 @@ class TakeView(QWidget):
         self._plots: list[pg.PlotItem] = []
         self._regions: list[pg.LinearRegionItem] = []
         self._curves: list[list[pg.PlotDataItem]] = []
+        self._titles: list[str] = []
         for row, (name, unit) in enumerate((("Accelerometer", "g"), ("Gyroscope", "deg/s"))):
             plot = self.graphics.addPlot(row=row, col=0)
-            plot.setTitle(f"{title} · {name}" if title and row == 0 else name, size="9pt")
+            self._titles.append(f"{title} · {name}" if title and row == 0 else name)
             plot.setLabel("left", unit)
-            plot.getAxis("left").setWidth(52)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
-            region = pg.LinearRegionItem(brush=pg.mkBrush(77, 171, 247, 45))
+            region = pg.LinearRegionItem()
             region.setZValue(10)
             region.sigRegionChanged.connect(self._sync_regions)
             plot.addItem(region)
-            self._curves.append([plot.plot(pen=pg.mkPen(AXIS_COLOURS[k], width=1)) for k in range(3)])
+            if row == 0:  # one legend names the axes and their line styles for both plots
+                plot.addLegend(offset=(8, 4), colCount=3)
+            self._curves.append([plot.plot(pen=channel_pen(k), name=channel_legend("xyz"[k], k)) for k in range(3)])
             if self._plots:
                 plot.setXLink(self._plots[0])
             self._plots.append(plot)
@@ -41,7 +47,28 @@ class TakeView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
+        self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the view, not the scene, takes the keys
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Take and its trim")
+        self._regions[0].sigRegionChangeFinished.connect(self._describe_trim)
+        self._restyle()
+        theme_manager().changed.connect(self._restyle)
         self.clear()
+
+    def _restyle(self) -> None:
+        """Colours, line styles and text sizes of the current theme."""
+        t = colours()
+        self.graphics.setBackground(t.plot_bg)
+        accent = pg.mkColor(t.accent)
+        for plot, title, region, curves in zip(self._plots, self._titles, self._regions, self._curves):
+            style_plot(plot, title, "legend")
+            plot.getAxis("left").setWidth(round(52 * font_scale()))
+            accent.setAlpha(45)
+            region.setBrush(pg.mkBrush(accent))
+            for line in region.lines:  # the trim handles: solid lines, visible without the fill colour
+                line.setPen(pg.mkPen(t.accent, width=2))
+            for k, curve in enumerate(curves):
+                curve.setPen(channel_pen(k))
 
     def _sync_regions(self, moved: pg.LinearRegionItem) -> None:
         span = moved.getRegion()
@@ -78,6 +105,7 @@ class TakeView(QWidget):
             region.setBounds((0, t[-1] if self._n else 0))
             region.setRegion((start / self._rate, end / self._rate))
             region.show()
+        self._describe_trim()
 
     def trim(self) -> tuple[int, int]:
         """The handles as ``(start, end)`` sample indices, ``0 <= start < end <= len``."""
@@ -88,3 +116,28 @@ class TakeView(QWidget):
     def set_trim_seconds(self, lo: float, hi: float) -> None:
         """Move the handles (tests, keyboard)."""
         self._regions[0].setRegion((lo, hi))
+        self._describe_trim()
+
+    # -- keyboard: Left/Right move the start handle, Shift+Left/Right the end (Ctrl: 10x the step) --
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        step = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1}.get(Qt.Key(event.key()))
+        if step is None or self._n == 0:
+            super().keyPressEvent(event)
+            return
+        mods = event.modifiers()
+        delta = step * (KEY_STEP_S * (10 if mods & Qt.KeyboardModifier.ControlModifier else 1))
+        lo, hi = self._regions[0].getRegion()
+        length = self._n / self._rate
+        if mods & Qt.KeyboardModifier.ShiftModifier:
+            hi = min(length, max(lo + 1 / self._rate, hi + delta))
+        else:
+            lo = max(0.0, min(hi - 1 / self._rate, lo + delta))
+        self.set_trim_seconds(lo, hi)
+        event.accept()
+
+    def _describe_trim(self) -> None:
+        if self._n:
+            start, end = self.trim()
+            self.setAccessibleDescription(
+                f"Trim from {start / self._rate:.2f} s to {end / self._rate:.2f} s of {self._n / self._rate:.2f} s. "
+                "Left and Right move the start, with Shift the end; Ctrl moves ten times further.")
