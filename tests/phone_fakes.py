@@ -115,16 +115,23 @@ class FakePhyphox:
             out.update({"lin_time": [], "linX": [], "linY": [], "linZ": []})
         return out
 
-    def handle(self, req: BaseHTTPRequestHandler) -> None:
-        if self.drop:
-            req.close_connection = True
-            return  # no answer at all: the client sees the connection closed
-        parts = urlsplit(req.path)
+    def tick(self) -> int:
+        """Let the fake phone measure up to now (it otherwise does so on each request); returns the
+        number of accelerometer readings it holds."""
         with self.lock:
             if self.started_at is not None:
                 self.elapsed = time.monotonic() - self.started_at
                 self.acc.advance(self.elapsed)
                 self.gyr.advance(self.elapsed)
+            return len(self.acc.t)
+
+    def handle(self, req: BaseHTTPRequestHandler) -> None:
+        if self.drop:
+            req.close_connection = True
+            return  # no answer at all: the client sees the connection closed
+        parts = urlsplit(req.path)
+        self.tick()
+        with self.lock:
             if parts.path == "/config" and self.has_config:
                 body = json.dumps(self.config())
             elif parts.path == "/control":

@@ -16,6 +16,7 @@ import numpy as np
 
 from studio.signals.stream import Chunk
 
+TOLERANCE_S = 1e-6   # timestamps closer than this are the same instant
 GYRO_STALL_S = 1.0   # a gyroscope this far behind the accelerometer no longer holds the stream back
 
 
@@ -53,10 +54,12 @@ class _Stream:
             return out
         for c in range(3):
             out[:, c] = np.interp(grid, self.t, self.x[:, c])
-        hi = np.searchsorted(self.t, grid, side="left")
+        # Device times and grid times are both rounded floats: a grid point within TOLERANCE_S of a
+        # reading is that reading, not a point outside the data.
+        hi = np.searchsorted(self.t, grid - TOLERANCE_S, side="left")
         right = np.minimum(hi, n - 1)
         left = np.maximum(hi - 1, 0)
-        exact = self.t[right] == grid
+        exact = np.abs(self.t[right] - grid) <= TOLERANCE_S
         inside = (hi > 0) & (hi < n) & ((self.t[right] - self.t[left]) <= max_gap_s)
         out[~(exact | inside)] = np.nan
         return out
@@ -87,15 +90,12 @@ class ImuMerger:
         self._next = 0
 
     def add(self, kind: str, t: np.ndarray, xyz: np.ndarray) -> None:
-        stream = {"acc": self.acc, "gyro": self.gyro}[kind]
-        stream.add(t, xyz)
-        if self._t0 is None and kind == "acc" and self.acc.t.size:
-            self._t0 = float(self.acc.t[0])
+        {"acc": self.acc, "gyro": self.gyro}[kind].add(t, xyz)
 
     def pop(self, wait_for_gyro: bool = True) -> Chunk | None:
         """Grid points ready now. With ``wait_for_gyro``, points wait until the gyroscope has
         reached them too (unless it stalled more than :data:`GYRO_STALL_S` behind)."""
-        if self._t0 is None:
+        if not self.acc.t.size:
             return None
         end = self.acc.last
         if wait_for_gyro:
@@ -103,6 +103,8 @@ class ImuMerger:
                 return None
             if end - self.gyro.last < GYRO_STALL_S:
                 end = min(end, self.gyro.last)
+        if self._t0 is None:  # the grid starts where every stream expected has begun
+            self._t0 = float(self.acc.t[0]) if not wait_for_gyro else max(float(self.acc.t[0]), float(self.gyro.t[0]))
         n_end = int(math.floor((end - self._t0) * self.rate_hz + 1e-6))
         if n_end < self._next:
             return None

@@ -13,6 +13,7 @@ URI: ``sensorserver://192.168.1.20:8080?rate=100``.
 
 from __future__ import annotations
 
+import inspect
 import json
 from urllib.parse import quote
 
@@ -77,8 +78,10 @@ class SensorServerSource(PhoneSource):
         from websockets.exceptions import InvalidHandshake, InvalidURI
         from websockets.sync.client import connect
 
+        # websockets >= 17.1 wants a context manager unless asked for a plain connection (legacy=True)
+        plain = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
         try:
-            return connect(self._url(), open_timeout=self.timeout_s, close_timeout=1.0, max_size=2**20)
+            return connect(self._url(), open_timeout=self.timeout_s, close_timeout=1.0, max_size=2**20, **plain)
         except InvalidURI:
             raise phone_fault(f"{self.base} is not a valid address.", "For example sensorserver://192.168.1.20:8080.",
                               kind=FaultKind.BAD_CONFIG) from None

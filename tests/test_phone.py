@@ -1,0 +1,379 @@
+"""Phone sources against local fakes of phyphox, SensorServer and Sensor Logger on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studio.devices.base import DeviceError
+from studio.devices.phone.merge import ImuMerger
+from studio.devices.phone.phyphox import buffers_from_config
+from studio.devices.registry import open_source
+from studio.devices.runner import State, StreamRunner
+from studio.signals.stream import Chunk
+
+sys.path.insert(0, str(Path(__file__).parent))
+from phone_fakes import G, FakePhyphox, FakeSensorServer, post, sensor_logger_batch  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.timeout(60)
+
+
+def wait_until(condition, timeout: float = 10.0, step: float = 0.01) -> None:  # noqa: ANN001
+    """Poll ``condition`` until it holds (fails the test after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(step)
+
+
+def collect(source, n: int, timeout: float = 10.0) -> Chunk:  # noqa: ANN001
+    """Read at least ``n`` samples from an open source."""
+    chunks, got, deadline = [], 0, time.monotonic() + timeout
+    while got < n:
+        assert time.monotonic() < deadline, f"only {got} of {n} samples arrived"
+        chunk = source.read(0.1)
+        if chunk is not None:
+            chunks.append(chunk)
+            got += len(chunk)
+    return Chunk.concat(chunks, 6)
+
+
+def assert_canonical_pose(chunk: Chunk, gyro: bool = True) -> None:
+    """The fakes hold 1 g on z and turn at pi rad/s about x and -pi/2 rad/s about z."""
+    np.testing.assert_allclose(chunk.data[:, 2], 1.0, atol=1e-5)          # 9.80665 m/s^2 -> 1 g
+    assert np.all(np.abs(chunk.data[:, 0]) <= 0.5 / G + 1e-4)
+    if gyro:
+        np.testing.assert_allclose(chunk.data[:, 3], 180.0, atol=1e-3)    # pi rad/s -> 180 deg/s
+        np.testing.assert_allclose(chunk.data[:, 5], -90.0, atol=1e-3)
+    else:
+        assert np.isnan(chunk.data[:, 3:]).all()
+
+
+def assert_uniform(chunk: Chunk, rate: float = 100.0) -> None:
+    assert np.all(np.diff(chunk.seq) == 1)
+    np.testing.assert_allclose(np.diff(chunk.t), 1 / rate, atol=1e-6)
+
+
+@pytest.fixture
+def phyphox():
+    fake = FakePhyphox()
+    yield fake
+    fake.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- merging ---------------------------------------------------------------------------------------
+
+def test_merger_puts_irregular_acc_and_gyro_on_one_grid_and_shows_gaps():
+    merger = ImuMerger(100.0)
+    rng = np.random.default_rng(0)
+    t_acc = np.cumsum(rng.uniform(0.004, 0.006, 400))           # ~200 Hz with jitter
+    t_acc = t_acc[(t_acc < 0.8) | (t_acc > 1.2)]                 # a 0.4 s hole in the accelerometer
+    t_gyr = np.cumsum(rng.uniform(0.009, 0.011, 200)) + 0.003    # ~100 Hz, its own clock phase
+    merger.add("acc", t_acc, np.column_stack([t_acc, 0 * t_acc, 1 + 0 * t_acc]))
+    merger.add("gyro", t_gyr, np.column_stack([2 * t_gyr, 0 * t_gyr, 0 * t_gyr]))
+    chunk = merger.pop()
+    assert chunk is not None
+    np.testing.assert_allclose(chunk.data[:, 0], chunk.t, atol=1e-5)   # linear signals stay exact
+    inside = np.isfinite(chunk.data[:, 3])
+    np.testing.assert_allclose(chunk.data[inside, 3], 2 * chunk.t[inside], atol=1e-5)
+    assert inside.all()                          # the grid starts once both sensors have begun
+    gaps = np.diff(chunk.seq)
+    assert gaps.max() > 30 and merger.skipped == int((gaps - 1).sum())   # the hole is a seq gap, not invented
+    assert chunk.t[-1] <= min(t_acc[-1], t_gyr[-1]) + 1e-9
+
+
+def test_merger_waits_for_the_gyroscope_unless_told_there_is_none():
+    merger = ImuMerger(50.0)
+    t = np.arange(0, 1, 0.01)
+    merger.add("acc", t, np.ones((t.size, 3)))
+    assert merger.pop() is None
+    chunk = merger.pop(wait_for_gyro=False)
+    assert len(chunk) == 50 and np.isnan(chunk.data[:, 3:]).all()
+
+
+# --- phyphox ----------------------------------------------------------------------------------------
+
+def test_phyphox_streams_canonical_units_on_a_uniform_grid(phyphox):
+    source = open_source(phyphox.uri)
+    source.open()
+    try:
+        assert phyphox.started_at is not None          # /control?cmd=start was sent
+        chunk = collect(source, 150)
+        assert_canonical_pose(chunk)
+        assert_uniform(chunk)
+        assert source.info.rate_hz == 100.0 and "Studio IMU" in source.info.device
+        assert source.stats.parse_errors == 0 and source.stats.dropped == 0
+        assert 80 < source.measured_rate_hz < 120
+        assert source.channels_present[-1] == "gyro_z" and source.notices == []
+    finally:
+        source.close()
+
+
+def test_phyphox_asks_only_for_new_values():
+    fake = FakePhyphox(measuring=True)
+    try:
+        wait_until(lambda: fake.tick() > 50, timeout=5)   # data from before we connect
+        source = open_source(fake.uri)
+        source.open()
+        chunk = collect(source, 100)
+        source.close()
+        # history from before connecting is skipped, and no value arrives twice (seq and t strictly rise)
+        assert chunk.seq[0] == 0 and np.all(np.diff(chunk.t) > 0)
+        assert fake.acc.t[-1] - chunk.t.size / 100 > 0.3
+    finally:
+        fake.close()
+
+
+def test_phyphox_without_gyroscope_streams_acceleration_and_says_so():
+    fake = FakePhyphox(gyro=False)
+    try:
+        source = open_source(fake.uri)
+        source.open()
+        chunk = collect(source, 50)
+        source.close()
+        assert_canonical_pose(chunk, gyro=False)
+        assert source.channels_present == ("acc_x", "acc_y", "acc_z")
+        assert any("gyroscope" in str(n) for n in source.notices)
+    finally:
+        fake.close()
+
+
+def test_phyphox_experiment_without_gravity_is_refused_with_a_fix():
+    fake = FakePhyphox(inputs=("linear_acceleration",))
+    try:
+        source = open_source(fake.uri)
+        with pytest.raises(DeviceError) as caught:
+            source.open()
+        assert not caught.value.transient
+        assert "without gravity" in caught.value.message and "Acceleration with g" in caught.value.fix
+    finally:
+        fake.close()
+
+
+def test_phyphox_before_config_existed_uses_the_stock_buffer_names():
+    fake = FakePhyphox(config=False)
+    try:
+        source = open_source(fake.uri)
+        source.open()
+        assert_canonical_pose(collect(source, 50))
+        source.close()
+    finally:
+        fake.close()
+
+
+def test_phyphox_unreachable_is_a_transient_plain_message():
+    source = open_source(f"phyphox://127.0.0.1:{free_port()}?timeout=1")
+    with pytest.raises(DeviceError) as caught:
+        source.open()
+    assert caught.value.transient and "No answer from phyphox" in caught.value.message
+    assert "same Wi-Fi" in caught.value.fix
+
+
+def test_phyphox_malformed_replies_are_counted_not_fatal(phyphox):
+    phyphox.garbage_every = 3
+    source = open_source(phyphox.uri)
+    source.open()
+    try:
+        chunk = collect(source, 100)
+        assert_canonical_pose(chunk)
+        assert source.stats.parse_errors >= 3
+    finally:
+        source.close()
+
+
+def test_phyphox_dropped_mid_stream_reconnects_and_resumes(phyphox):
+    statuses: list[State] = []
+    received: list[int] = []
+    runner = StreamRunner(open_source(phyphox.uri + "?timeout=0.5"), on_chunk=lambda c: received.append(len(c)),
+                          on_status=lambda s, m: statuses.append(s), backoff=(0.1,))
+    runner.start()
+    try:
+        wait_until(lambda: sum(received) > 50)
+        phyphox.drop = True                       # the phone stops answering (Wi-Fi gone, app closed)
+        wait_until(lambda: State.RECONNECTING in statuses)
+        assert "Lost the connection to phyphox" in runner.message or "No answer" in runner.message
+        before = sum(received)
+        phyphox.drop = False
+        wait_until(lambda: runner.state == State.STREAMING and sum(received) > before + 50)
+        assert runner.reconnects >= 1
+    finally:
+        runner.stop()
+
+
+def test_phyphox_buffers_are_read_from_config():
+    config = {"inputs": [{"source": "gyroscope", "outputs": [{"x": "wx"}, {"y": "wy"}, {"z": "wz"}, {"t": "tw"}]},
+                         {"source": "accelerometer", "outputs": [{"x": "ax"}, {"y": "ay"}, {"z": "az"}, {"abs": "a"}]}]}
+    found = buffers_from_config(config)
+    assert found["gyroscope"].values == ("wx", "wy", "wz") and found["gyroscope"].t == "tw"
+    assert "accelerometer" not in found     # no time buffer: unusable
+
+
+# --- SensorServer --------------------------------------------------------------------------------------
+
+def test_sensorserver_streams_both_sensors_over_one_websocket():
+    fake = FakeSensorServer()
+    try:
+        source = open_source(fake.uri)
+        source.open()
+        chunk = collect(source, 150)
+        source.close()
+        assert_canonical_pose(chunk)
+        assert_uniform(chunk)
+        assert fake.paths[0].startswith("/sensors/connect?types=")
+        assert json.loads(__import__("urllib.parse").parse.unquote(fake.paths[0].split("=", 1)[1])) == [
+            "android.sensor.accelerometer", "android.sensor.gyroscope"]
+    finally:
+        fake.close()
+
+
+def test_sensorserver_phone_without_gyroscope_falls_back_to_the_accelerometer():
+    fake = FakeSensorServer(gyro=False)
+    try:
+        source = open_source(fake.uri)
+        source.open()
+        chunk = collect(source, 50)
+        source.close()
+        assert fake.paths[-1] == "/sensor/connect?type=android.sensor.accelerometer"
+        assert_canonical_pose(chunk, gyro=False)
+        assert source.has_gyro is False
+    finally:
+        fake.close()
+
+
+def test_sensorserver_dropped_connection_reconnects_through_the_runner():
+    fake = FakeSensorServer(drop_after=120)
+    received: list[int] = []
+    statuses: list[State] = []
+    runner = StreamRunner(open_source(fake.uri), on_chunk=lambda c: received.append(len(c)),
+                          on_status=lambda s, m: statuses.append(s), backoff=(0.1,))
+    runner.start()
+    try:
+        wait_until(lambda: fake.connections >= 2 and sum(received) > 60)
+        assert State.RECONNECTING in statuses and runner.reconnects >= 1
+    finally:
+        runner.stop()
+        fake.close()
+
+
+def test_sensorserver_unreachable_and_malformed_messages():
+    source = open_source(f"sensorserver://127.0.0.1:{free_port()}?timeout=1")
+    with pytest.raises(DeviceError) as caught:
+        source.open()
+    assert caught.value.transient and "SensorServer" in caught.value.message
+    for bad in ("not json", "[1, 2]", '{"values": [1, 2], "timestamp": 5, "type": "android.sensor.accelerometer"}',
+                '{"values": [1, 2, 3], "type": "android.sensor.accelerometer"}'):
+        source._take(bad)
+    assert source.stats.parse_errors == 4
+
+
+# --- Sensor Logger ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def logger():
+    source = open_source("sensorlogger://127.0.0.1:0")
+    source.open()
+    yield source, f"http://127.0.0.1:{source.bound_port}/push"
+    source.close()
+
+
+T0 = 1_698_501_144_401_773_000
+
+
+def test_sensor_logger_android_total_acceleration(logger):
+    source, url = logger
+    for i in range(3):
+        assert post(url, sensor_logger_batch(T0, 50, start=50 * i, message_id=i)) == 200
+    chunk = collect(source, 140)
+    assert_canonical_pose(chunk)
+    assert_uniform(chunk)
+    assert source.notices == []
+
+
+def test_sensor_logger_ios_adds_gravity_back(logger):
+    source, url = logger
+    for i in range(3):
+        assert post(url, sensor_logger_batch(T0, 50, start=50 * i, total=False, gravity=True)) == 200
+    assert_canonical_pose(collect(source, 140))
+
+
+def test_sensor_logger_without_gravity_or_gyroscope_streams_with_notices(logger):
+    source, url = logger
+    assert post(url, sensor_logger_batch(T0, 200, total=False, gyro=False)) == 200
+    chunk = collect(source, 150)
+    np.testing.assert_allclose(chunk.data[:, 2], 0.0, atol=1e-6)
+    wait_until(lambda: len(source.notices) >= 2, timeout=3)
+    text = " ".join(str(n) for n in source.notices)
+    assert "without gravity" in text and "gyroscope" in text
+
+
+def test_sensor_logger_malformed_posts_are_refused_and_counted(logger):
+    source, url = logger
+    assert post(url, b"{not json") == 400
+    assert post(url, b'{"payload": "nope"}') == 400
+    assert post(url, sensor_logger_batch(T0, 30)) == 200
+    assert source.stats.parse_errors == 2
+    assert len(collect(source, 20)) >= 20
+
+
+def test_sensor_logger_new_recording_restarts_the_stream(logger):
+    source, url = logger
+    assert post(url, sensor_logger_batch(T0, 30, session="one")) == 200
+    collect(source, 20)
+    assert post(url, sensor_logger_batch(T0 + 10**9, 30, session="two")) == 200
+    with pytest.raises(DeviceError) as caught:
+        collect(source, 100, timeout=3)
+    assert caught.value.transient and "new recording" in caught.value.message
+
+
+def test_sensor_logger_port_in_use_says_so():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        source = open_source(f"sensorlogger://127.0.0.1:{busy.getsockname()[1]}")
+        with pytest.raises(DeviceError) as caught:
+            source.open()
+    assert "in use" in caught.value.message and "sensorlogger://" in caught.value.fix
+
+
+# --- URIs and the CLI --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("uri, words", [
+    ("phyphox://", "No phone address"),
+    ("phyphox://10.0.0.2:8080?speed=3", "Unknown setting"),
+    ("sensorserver://10.0.0.2?rate=0", "out of range"),
+    ("phyphox://10.0.0.2:99999", "not a valid address"),
+])
+def test_bad_phone_uris_are_plain_errors(uri, words):
+    with pytest.raises(DeviceError, match=words):
+        open_source(uri)
+
+
+def test_default_ports():
+    assert open_source("phyphox://10.0.0.2").base == "http://10.0.0.2:8080"
+    assert open_source("sensorserver://10.0.0.2").base == "ws://10.0.0.2:8080"
+    assert open_source("sensorlogger://").address == "0.0.0.0:8000"
+
+
+def test_studio_stream_reads_a_phyphox_phone(phyphox):
+    result = subprocess.run([sys.executable, "-m", "studio", "stream", phyphox.uri, "--seconds", "1", "--jsonl"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) >= 95 and [r["seq"] for r in rows] == list(range(len(rows)))
+    assert abs(rows[-1]["acc_z"] - 1.0) < 1e-4 and abs(rows[-1]["gyro_x"] - 180.0) < 1e-2
+    assert "dropped=0 parse_errors=0" in result.stderr
