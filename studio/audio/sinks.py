@@ -6,7 +6,9 @@ because stale feedback ("wave" said after you already did "swipe") is worse than
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -16,6 +18,27 @@ import numpy as np
 from studio.audio.cues import RATE
 
 log = logging.getLogger(__name__)
+
+_alsa_handler = None  # kept alive: libasound holds a raw pointer to it
+
+
+def _silence_alsa_errors() -> None:
+    """Stop libasound printing a screenful of "cannot find card" lines on machines without sound.
+
+    Opening ALSA without a card writes straight to the process's stderr; the outcome is reported to the
+    user as one plain reason instead.
+    """
+    global _alsa_handler
+    if _alsa_handler is not None or not sys.platform.startswith("linux"):
+        return
+    try:
+        alsa = ctypes.cdll.LoadLibrary("libasound.so.2")
+    except OSError:
+        return
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                    ctypes.c_char_p)
+    _alsa_handler = handler_type(lambda *_: None)
+    alsa.snd_lib_error_set_handler(_alsa_handler)
 
 
 @runtime_checkable
@@ -167,6 +190,7 @@ class MiniaudioSink:
         except ImportError:
             self._reason = "no audio: the miniaudio package is missing (pip install 'unimotion-studio[audio]')"
             return False
+        _silence_alsa_errors()
         # miniaudio settles on the first backend whose *context* starts, even if no device opens there
         # (ALSA without a sound card), so try them one by one in miniaudio's own order of preference.
         backends = sorted((b for b in miniaudio.get_enabled_backends() if b != miniaudio.Backend.CUSTOM),
