@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,8 @@ import pytest
 
 from studio.devices.base import DeviceError
 from studio.devices.phone.merge import ImuMerger
-from studio.devices.phone.phyphox import buffers_from_config
+from studio.devices.phone.guide import APPS, EXPERIMENT_FILE, lan_ip, qr_matrix
+from studio.devices.phone.phyphox import STOCK_ACC, STOCK_GYRO, buffers_from_config
 from studio.devices.registry import open_source
 from studio.devices.runner import State, StreamRunner
 from studio.signals.stream import Chunk
@@ -377,3 +380,28 @@ def test_studio_stream_reads_a_phyphox_phone(phyphox):
     assert len(rows) >= 95 and [r["seq"] for r in rows] == list(range(len(rows)))
     assert abs(rows[-1]["acc_z"] - 1.0) < 1e-4 and abs(rows[-1]["gyro_x"] - 180.0) < 1e-2
     assert "dropped=0 parse_errors=0" in result.stderr
+
+
+# --- the shipped experiment and the connection guide --------------------------------------------------------
+
+def test_shipped_phyphox_experiment_fills_the_buffers_the_source_reads():
+    root = ET.parse(EXPERIMENT_FILE).getroot()
+    assert root.tag == "phyphox" and root.get("version")
+    containers = {c.text for c in root.iter("container")}
+    sensors = {s.get("type"): {o.get("component"): o.text for o in s.iter("output")} for s in root.iter("sensor")}
+    for kind, stock in (("accelerometer", STOCK_ACC), ("gyroscope", STOCK_GYRO)):
+        assert sensors[kind] == {"x": stock.x, "y": stock.y, "z": stock.z, "t": stock.t}
+        assert set(sensors[kind].values()) <= containers
+
+
+def test_connection_guide_names_the_uri_and_the_push_url():
+    ip = lan_ip()
+    assert ipaddress.IPv4Address(ip)
+    for app in APPS.values():
+        steps = app.steps("192.168.7.31")
+        assert len(steps) >= 3 and all(step.strip() for step in steps)
+        assert open_source(app.uri("192.168.7.31")).address.startswith("192.168.7.31")
+    assert "http://192.168.7.31:8000/" in " ".join(APPS["sensorlogger"].steps("192.168.7.31"))
+    assert APPS["sensorlogger"].uri() == "sensorlogger://0.0.0.0:8000"
+    matrix = qr_matrix("http://192.168.7.31:8000/")
+    assert len(matrix) == len(matrix[0]) >= 21 and any(any(row) for row in matrix)
