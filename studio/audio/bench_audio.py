@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     repeats = 5 if args.short else max(1, args.iterations)
     print(f"cue synthesis (median of {repeats}, ms):")
     for name, make in CUES.items():
-        samples = make()
-        print(f"  {name:12s} {statistics.median(_ms(make, repeats)):7.3f} ms  ({1e3 * samples.size / cues.RATE:.0f} ms of sound)")
+        sound_ms = 1e3 * make().size / cues.RATE
+        print(f"  {name:12s} {statistics.median(_ms(make, repeats)):7.3f} ms  ({sound_ms:.0f} ms of sound)")
     start = time.perf_counter()
     sink = MiniaudioSink()
     ok = sink.open()

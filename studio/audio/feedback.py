@@ -93,19 +93,19 @@ class AudioFeedback:
         if step_left <= 0:
             self.go()
         else:
-            self._request(RECORDER, f"countdown:{int(step_left)}", lambda: self._sound("countdown", cues.countdown_beep))
+            self._cue(RECORDER, f"countdown:{int(step_left)}", cues.countdown_beep)
 
     def go(self) -> None:
         """The countdown's last, higher beep: perform the gesture now."""
-        self._request(RECORDER, "go", lambda: self._sound("go", cues.go_beep))
+        self._cue(RECORDER, "go", cues.go_beep)
 
     def recording_started(self) -> None:
         """A rising glide: a take started (without a countdown, or after :meth:`go`)."""
-        self._request(RECORDER, "recording_started", lambda: self._sound("start", cues.recording_started))
+        self._cue(RECORDER, "recording_started", cues.recording_started)
 
     def recording_stopped(self) -> None:
         """A falling glide: the take ended."""
-        self._request(RECORDER, "recording_stopped", lambda: self._sound("stop", cues.recording_stopped))
+        self._cue(RECORDER, "recording_stopped", cues.recording_stopped)
 
     def recognised(self, name: str, score: float | None = None) -> None:
         """The gesture's earcon, then its spoken name (with the score as a percentage if ``speak_scores``)."""
@@ -114,15 +114,15 @@ class AudioFeedback:
 
     def rejected(self) -> None:
         """Two low falling notes: a movement that matched none of the gestures."""
-        self._request(RECOGNITION, "rejected", lambda: self._sound("rejected", cues.rejected))
+        self._cue(RECOGNITION, "rejected", cues.rejected)
 
     def connected(self) -> None:
         """Two notes rising: the device streams."""
-        self._request(DEVICE, "connected", lambda: self._sound("connected", cues.connected))
+        self._cue(DEVICE, "connected", cues.connected)
 
     def disconnected(self) -> None:
         """Two notes falling: the device stopped streaming."""
-        self._request(DEVICE, "disconnected", lambda: self._sound("disconnected", cues.disconnected))
+        self._cue(DEVICE, "disconnected", cues.disconnected)
 
     def say(self, text: str) -> None:
         """Speak ``text`` (nothing when speech is unavailable; ``on_notice`` hears why, once)."""
@@ -241,6 +241,9 @@ class AudioFeedback:
     def _prewarm_name(self, name: str) -> None:
         if self.speak and self.sink.available:
             self._speak(name)
+
+    def _cue(self, channel: str, label: str, make: Callable[[], np.ndarray]) -> None:
+        self._request(channel, label, lambda: self._sound(make.__name__, make))
 
     def _sound(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
         if key not in self._sounds:

@@ -81,8 +81,13 @@ class NullSink:
     def __init__(self, reason: str = "audio output is switched off") -> None:
         self._reason = reason
 
-    available = property(lambda self: False, doc="Always False.")
-    reason = property(lambda self: self._reason, doc="Why nothing is heard.")
+    @property
+    def available(self) -> bool:
+        return False
+
+    @property
+    def reason(self) -> str:
+        return self._reason
 
     def open(self) -> bool:
         return False
@@ -115,8 +120,13 @@ class RecordingSink:
         self.closed = False
         self._cond = threading.Condition()
 
-    available = property(lambda self: True, doc="Always True.")
-    reason = property(lambda self: "", doc="Always empty.")
+    @property
+    def available(self) -> bool:
+        return True
+
+    @property
+    def reason(self) -> str:
+        return ""
 
     def open(self) -> bool:
         return True
@@ -199,17 +209,20 @@ class MiniaudioSink:
             backends = [b for b in backends if b != miniaudio.Backend.NULL]
         device, errors = None, []
         for backend in backends:
+            candidate = None
             try:
-                device = miniaudio.PlaybackDevice(output_format=miniaudio.SampleFormat.FLOAT32, nchannels=1,
-                                                  sample_rate=self.rate, buffersize_msec=self.buffer_ms,
-                                                  backends=[backend], app_name="UniMotion Studio")
+                candidate = miniaudio.PlaybackDevice(output_format=miniaudio.SampleFormat.FLOAT32, nchannels=1,
+                                                     sample_rate=self.rate, buffersize_msec=self.buffer_ms,
+                                                     backends=[backend], app_name="UniMotion Studio")
                 generator = self._feed()
                 next(generator)
-                device.start(generator)
+                candidate.start(generator)
+                device = candidate
                 break
             except Exception as err:  # miniaudio, cffi or OS errors: all mean "not this backend"
                 errors.append(f"{backend.name.lower()}: {err}")
-                device = None
+                if candidate is not None:
+                    candidate.close()
         if device is None:
             tried = ", ".join(b.name.lower() for b in backends) or "no audio backend is built in"
             self._reason = f"no audio output device found (tried {tried})"

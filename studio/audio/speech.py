@@ -12,11 +12,14 @@ The text goes in as one argument after ``--`` and never through a shell, so a ge
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
+import sys
 import threading
 import wave
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +28,22 @@ from studio.audio.cues import FADE_S
 INSTALL_HINT = ("install espeak-ng for spoken names (Debian/Ubuntu: apt install espeak-ng; macOS: brew install "
                 "espeak-ng; Windows: the installer from github.com/espeak-ng/espeak-ng/releases)")
 MAX_TEXT = 200
+
+
+def find_espeak() -> str | None:
+    """The espeak-ng (or classic espeak) executable, also where installers put it off the PATH."""
+    found = shutil.which("espeak-ng") or shutil.which("espeak")
+    if found:
+        return found
+    # A GUI started from Finder or the Start menu does not see the shell's PATH.
+    if sys.platform == "win32":
+        bases = [os.environ.get("ProgramFiles"), os.environ.get("ProgramFiles(x86)")]
+        candidates = [Path(b) / "eSpeak NG" / "espeak-ng.exe" for b in bases if b]
+    elif sys.platform == "darwin":
+        candidates = [Path("/opt/homebrew/bin/espeak-ng"), Path("/usr/local/bin/espeak-ng")]
+    else:
+        candidates = []
+    return next((str(c) for c in candidates if c.is_file()), None)
 
 
 class SpeechError(RuntimeError):
@@ -70,7 +89,7 @@ class Speech:
         self.voice = voice
         self.words_per_minute = int(min(450, max(80, words_per_minute)))
         self.timeout_s = timeout_s
-        self._exe = executable or shutil.which("espeak-ng") or shutil.which("espeak")
+        self._exe = executable or find_espeak()
         self._reason = "" if self._exe else f"espeak-ng was not found: {INSTALL_HINT}"
         self._cache: OrderedDict[str, tuple[np.ndarray, int]] = OrderedDict()
         self._cache_size = cache_size
@@ -117,7 +136,8 @@ class Speech:
     def _run(self, words: str) -> tuple[np.ndarray, int]:
         cmd = [str(self._exe), "--stdout", "-v", self.voice, "-s", str(self.words_per_minute), "--", words]
         try:
-            done = subprocess.run(cmd, capture_output=True, timeout=self.timeout_s, check=False)
+            done = subprocess.run(cmd, capture_output=True, timeout=self.timeout_s, check=False,
+                                  creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))  # no console flash
         except OSError as err:  # missing or not executable: no point trying again
             self._reason = f"espeak-ng could not start ({err.strerror or err}): {INSTALL_HINT}"
             raise SpeechError(self._reason) from err
