@@ -309,6 +309,21 @@ def test_miniaudio_sink_plays_through_the_null_backend() -> None:
     assert not sink.available and sink.reason
 
 
+def test_feedback_through_the_real_null_device_and_the_default_sink() -> None:
+    pytest.importorskip("miniaudio")
+    with AudioFeedback(MiniaudioSink(allow_null=True), speech=FakeSpeech(available=False)) as fb:
+        fb.recognised("wave", 0.9)
+        fb.rejected()
+        assert fb.flush() and fb.played >= 1
+        assert fb.status().output_available
+    # Whatever this machine has (a sound card or none), the default sink neither raises nor blocks.
+    with AudioFeedback(speech=FakeSpeech(available=False), volume=0.0) as fb:
+        fb.go()
+        assert fb.flush()
+        status = fb.status()
+    assert status.output_available or "no audio output device" in status.output_reason
+
+
 def test_miniaudio_sink_without_the_package_is_unavailable(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "miniaudio", None)
     sink = MiniaudioSink()
