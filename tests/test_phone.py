@@ -218,6 +218,22 @@ def test_phyphox_dropped_mid_stream_reconnects_and_resumes(phyphox):
         runner.stop()
 
 
+def test_phyphox_paused_or_switched_experiment(phyphox):
+    source = open_source(phyphox.uri)
+    source.open()
+    try:
+        collect(source, 20)
+        with phyphox.lock:
+            phyphox.elapsed, phyphox.started_at = time.monotonic() - phyphox.started_at, None   # the user pauses
+        wait_until(lambda: source.read(0.05) is None and any("paused" in str(n) for n in source.notices))
+        phyphox.session = "another"                       # ...and opens another experiment
+        with pytest.raises(DeviceError) as caught:
+            collect(source, 1000, timeout=5)
+        assert caught.value.transient and "another experiment" in caught.value.message
+    finally:
+        source.close()
+
+
 def test_phyphox_buffers_are_read_from_config():
     config = {"inputs": [{"source": "gyroscope", "outputs": [{"x": "wx"}, {"y": "wy"}, {"z": "wz"}, {"t": "tw"}]},
                          {"source": "accelerometer", "outputs": [{"x": "ax"}, {"y": "ay"}, {"z": "az"}, {"abs": "a"}]}]}

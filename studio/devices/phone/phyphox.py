@@ -81,6 +81,7 @@ class PhyphoxSource(PhoneSource):
         self.title = ""
         self.acc: Buffers = STOCK_ACC
         self.gyro: Buffers | None = STOCK_GYRO
+        self.measuring: bool | None = None
         self._session: str | None = None
         self._after: dict[str, float | None] = {}
 
@@ -88,6 +89,11 @@ class PhyphoxSource(PhoneSource):
     def info(self) -> StreamInfo:
         title = f"phyphox: {self.title}" if self.title else "phyphox"
         return StreamInfo(rate_hz=self.rate_hz, device=f"{title} ({self.address})")
+
+    @property
+    def notices(self) -> list:  # list[DeviceFault], as in the base class
+        paused = [phone_fault("phyphox is paused.", "Press the play button in phyphox to measure again.")]
+        return super().notices + (paused if self.measuring is False else [])
 
     def _fetch(self, path: str) -> dict:
         """GET ``path`` and decode its JSON (raises URLError/OSError/ValueError to the caller)."""
@@ -179,6 +185,8 @@ class PhyphoxSource(PhoneSource):
 
     def _take(self, reply: dict, first: bool) -> None:
         status = reply.get("status") if isinstance(reply.get("status"), dict) else {}
+        if isinstance(status.get("measuring"), bool):
+            self.measuring = status["measuring"]
         if self._session is not None and status.get("session") not in (None, self._session):
             raise phone_fault("phyphox switched to another experiment.", "Reconnecting to read its buffers.",
                               transient=True)
