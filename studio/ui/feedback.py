@@ -9,6 +9,8 @@ recognised gesture's name or earcon, a rejection sound). Audio is on when the se
 
 from __future__ import annotations
 
+import queue
+
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
@@ -27,6 +29,7 @@ class Feedback(QObject):
         self.announcer = Announcer(window)
         self._audio = audio
         self._audio_failed = ""
+        self._notices: queue.SimpleQueue = queue.SimpleQueue()  # from the audio thread: plain text only
         self._device_state = ""
         self._recorder_state = "idle"
         w = window
@@ -40,6 +43,8 @@ class Feedback(QObject):
         w.recognition.state_changed.connect(self._on_model_state)
         w.live_view.message.connect(self.say)
         w.project.undo_stack.indexChanged.connect(self._on_undo_index)
+        w.project.gestures_changed.connect(self._on_gestures)
+        w.project.project_changed.connect(self._on_gestures)
         w.statusBar().messageChanged.connect(self._on_status_message)
         self._undo_index = w.project.undo_stack.index()
         self._undo_count = w.project.undo_stack.count()
@@ -55,7 +60,8 @@ class Feedback(QObject):
             try:
                 from studio.audio import AudioFeedback
 
-                self._audio = AudioFeedback()
+                self._audio = AudioFeedback(on_notice=self._notices.put)
+                self._on_gestures()
             except Exception as err:  # no audio library or device: say so once, keep working
                 self._audio_failed = f"Audio feedback is unavailable: {err}"
                 self.window.statusBar().showMessage(self._audio_failed, 10000)
@@ -66,6 +72,22 @@ class Feedback(QObject):
     def use_audio(self, audio) -> None:  # noqa: ANN001
         """Play through ``audio`` (an AudioFeedback, or a fake in tests) from now on."""
         self._audio, self._audio_failed = audio, ""
+        self._on_gestures()
+
+    def _on_gestures(self) -> None:
+        """Gestures get distinct earcons in the order they were created."""
+        project = self.window.project.project
+        if self._audio is not None and project is not None:
+            self._audio.set_gestures([g.name for g in project.gestures()])
+
+    def poll(self) -> None:
+        """Show what the audio thread had to say (no output device, no espeak-ng); GUI timer."""
+        while True:
+            try:
+                text = self._notices.get_nowait()
+            except queue.Empty:
+                return
+            self.window.statusBar().showMessage(text, 10000)
 
     def _play(self, method: str, *args: object, force: bool = False) -> None:
         if not (force or self.audio_enabled):

@@ -29,6 +29,7 @@ from studio.ui.project_model import ProjectModel
 from studio.ui.quality_panel import QualityPanel
 from studio.ui.recognition_service import RecognitionService
 from studio.ui.recorder import RecorderPanel
+from studio.ui.scroll import VerticalScrollArea
 from studio.ui.settings import AppSettings, SettingsStore
 from studio.ui.shortcuts import ShortcutSheet, add_action, key_sequences
 from studio.ui.theme import ensure_theme, set_role
@@ -90,7 +91,7 @@ class MainWindow(QMainWindow):
 
         self.device_dock = QDockWidget("Device", self)
         self.device_dock.setObjectName("DeviceDock")
-        self.device_dock.setWidget(self.device_panel)
+        self.device_dock.setWidget(VerticalScrollArea(self.device_panel))  # large text: scroll, never clip
         self.device_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.device_dock)
@@ -350,6 +351,7 @@ class MainWindow(QMainWindow):
         self.controller.poll()
         self.device_panel.update_counters()
         self.outputs.poll()
+        self.feedback.poll()
         c = self.controller.counters
         if self.controller.runner is not None:
             self.rate_status.setText(f"{c.rate_hz:.1f} Hz" if c.rate_hz else "")
