@@ -132,7 +132,6 @@ class LibraryPanel(QWidget):
         self.take_list.currentItemChanged.connect(lambda *_: self._show_take())
         self.take_list.itemActivated.connect(lambda _: self._on_play())  # double-click or Enter
         self.preview = TakeView()
-        self.preview.setMinimumHeight(220)
         self.play_button = QPushButton("Play on plot")
         self.play_button.clicked.connect(self._on_play)
         self.apply_trim_button = QPushButton("Apply trim")

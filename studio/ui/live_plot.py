@@ -131,6 +131,7 @@ class LivePlot(QWidget):
                                   "or pick the Simulated IMU to try everything without hardware.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setObjectName("plotPlaceholder")
+        self.placeholder.setWordWrap(True)
         self.stack = QStackedLayout()
         self.stack.addWidget(self.placeholder)
         self.stack.addWidget(self.graphics)

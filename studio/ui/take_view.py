@@ -7,9 +7,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from studio.ui.theme import channel_legend, channel_pen, colours, font_scale, style_plot, theme_manager
+from studio.ui.theme import LINE_STYLE_NAMES, channel_pen, colours, font_scale, style_plot, theme_manager
 
 KEY_STEP_S = 0.02  # one arrow key press moves a trim handle by 20 ms
 
@@ -36,9 +36,7 @@ class TakeView(QWidget):
             region.setZValue(10)
             region.sigRegionChanged.connect(self._sync_regions)
             plot.addItem(region)
-            if row == 0:  # one legend names the axes and their line styles for both plots
-                plot.addLegend(offset=(8, 4), colCount=3)
-            self._curves.append([plot.plot(pen=channel_pen(k), name=channel_legend("xyz"[k], k)) for k in range(3)])
+            self._curves.append([plot.plot(pen=channel_pen(k)) for k in range(3)])
             if self._plots:
                 plot.setXLink(self._plots[0])
             self._plots.append(plot)
@@ -47,6 +45,10 @@ class TakeView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics)
+        # The axes told apart by line style in words (a legend inside these small plots hides the data).
+        self.key_label = QLabel("Lines: " + ", ".join(f"{a} {s}" for a, s in zip("xyz", LINE_STYLE_NAMES)))
+        self.key_label.setObjectName("plotCaption")
+        layout.addWidget(self.key_label)
         self.graphics.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the view, not the scene, takes the keys
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Take and its trim")
@@ -59,6 +61,7 @@ class TakeView(QWidget):
         """Colours, line styles and text sizes of the current theme."""
         t = colours()
         self.graphics.setBackground(t.plot_bg)
+        self.setMinimumHeight(round(220 * min(font_scale(), 1.6)))  # both plots readable, window < 1080 px
         accent = pg.mkColor(t.accent)
         for plot, title, region, curves in zip(self._plots, self._titles, self._regions, self._curves):
             style_plot(plot, title, "legend")
@@ -134,6 +137,14 @@ class TakeView(QWidget):
             lo = max(0.0, min(hi - 1 / self._rate, lo + delta))
         self.set_trim_seconds(lo, hi)
         event.accept()
+
+    def focusInEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+        self.graphics.setStyleSheet(f"border: 2px solid {colours().focus};")  # visible keyboard focus
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: ANN001, N802 (Qt API)
+        self.graphics.setStyleSheet("")
+        super().focusOutEvent(event)
 
     def _describe_trim(self) -> None:
         if self._n:

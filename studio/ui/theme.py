@@ -191,15 +191,17 @@ QLineEdit, QAbstractSpinBox, QComboBox, QPlainTextEdit, QTextEdit {{ border: {ed
   selection-background-color: {t.highlight}; selection-color: {t.highlight_text}; }}
 QLineEdit:focus, QAbstractSpinBox:focus, QComboBox:focus, QPlainTextEdit:focus, QTextEdit:focus {{
   border: {fw}px solid {t.focus}; padding: {2 - fw + edit_border}px {4 - fw + edit_border}px; }}
-QComboBox::drop-down {{ border: none; width: {round(18 * scale)}px; }}
-QComboBox::down-arrow {{ width: 0; height: 0; border-left: 5px solid transparent; border-right: 5px solid transparent;
-  border-top: 6px solid {t.text}; }}
-QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: {round(16 * scale)}px; background: {t.button};
-  border-left: 1px solid {t.border}; }}
-QAbstractSpinBox::up-arrow {{ width: 0; height: 0; border-left: 4px solid transparent;
-  border-right: 4px solid transparent; border-bottom: 5px solid {t.text}; }}
-QAbstractSpinBox::down-arrow {{ width: 0; height: 0; border-left: 4px solid transparent;
-  border-right: 4px solid transparent; border-top: 5px solid {t.text}; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ width: {round(16 * scale)}px; }}
+QCheckBox::indicator, QRadioButton::indicator {{ width: {round(13 * scale)}px; height: {round(13 * scale)}px;
+  border: {edit_border}px solid {t.text}; background: {t.base}; }}
+QRadioButton::indicator {{ border-radius: {round(7 * scale)}px; }}
+QCheckBox::indicator:checked, QRadioButton::indicator:checked {{ background: {t.accent};
+  border: {edit_border + 2}px solid {t.base}; outline: none; }}
+QCheckBox::indicator:disabled {{ border-style: dashed; border-color: {t.disabled}; }}
+QSlider::groove:horizontal {{ height: {round(4 * scale)}px; background: {t.border}; border-radius: 2px; }}
+QSlider::sub-page:horizontal {{ background: {t.accent}; border-radius: 2px; }}
+QSlider::handle:horizontal {{ width: {round(12 * scale)}px; margin: -{round(6 * scale)}px 0; border-radius: 3px;
+  background: {t.text}; border: 1px solid {t.base}; }}
 QListView, QTreeView, QTableView {{ border: {edit_border}px solid {t.border}; }}
 QListView:focus, QTreeView:focus, QTableView:focus {{ border: {fw}px solid {t.focus}; }}
 QListView::item:selected, QTreeView::item:selected, QTableView::item:selected {{
@@ -210,7 +212,7 @@ QSlider {{ border: {fw}px solid transparent; border-radius: 3px; }}
 QSlider:focus {{ border: {fw}px solid {t.focus}; }}
 QTabBar::tab {{ padding: 6px 14px; border: {fw}px solid transparent; }}
 QTabBar::tab:selected {{ border-bottom: {fw + 1}px solid {t.accent}; font-weight: bold; }}
-QTabBar:focus::tab:selected, QTabBar::tab:selected:focus {{ border: {fw}px solid {t.focus}; }}
+QTabBar::tab:selected:focus {{ border: {fw}px solid {t.focus}; }}
 QMenu::item:selected, QMenuBar::item:selected {{ background: {t.highlight}; color: {t.highlight_text}; }}
 QLabel#deviceMessage {{ color: {t.muted}; }}
 QLabel#statePill {{ font-weight: bold; }}
