@@ -289,6 +289,19 @@ def test_sensorserver_dropped_connection_reconnects_through_the_runner():
         fake.close()
 
 
+def test_sensorserver_at_its_slow_default_rate_gets_a_notice_with_the_fix():
+    fake = FakeSensorServer(rate=20)
+    try:
+        source = open_source(fake.uri)
+        source.open()
+        collect(source, 100)      # 1 s of the 100 Hz grid, from 20 readings a second
+        slow = [n for n in source.notices if "readings a second" in str(n)]
+        source.close()
+        assert slow and "10000" in slow[0].fix
+    finally:
+        fake.close()
+
+
 def test_sensorserver_unreachable_and_malformed_messages():
     source = open_source(f"sensorserver://127.0.0.1:{free_port()}?timeout=1")
     with pytest.raises(DeviceError) as caught:

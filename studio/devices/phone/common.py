@@ -25,6 +25,7 @@ from studio.signals.stream import CANONICAL_CHANNELS, Chunk, StreamInfo
 from studio.signals.units import to_canonical
 
 GYRO_WAIT_S = 1.5     # after this long with accelerometer data and no gyroscope, stream acceleration only
+SLOW_FRACTION = 0.5   # readings arriving at less than this fraction of the grid rate get a notice
 IDLE_NOTICE_S = 3.0   # no data for this long while connected: tell the user (the phone may be paused)
 
 
@@ -53,6 +54,7 @@ class PhoneSource(Source):
     """Base of the phone sources: subclasses connect and run a reader that calls :meth:`put`."""
 
     app_name = "the phone app"
+    slow_fix = "Raise the sampling rate in the app's settings."   # what to do when readings come too slowly
 
     def __init__(self, address: str, rate_hz: float = 100.0) -> None:
         super().__init__()
@@ -110,6 +112,10 @@ class PhoneSource(Source):
         if self.has_gyro is False:
             out.append(phone_fault(f"{self.app_name} sends no gyroscope readings: only acceleration is streamed.",
                                    "Gestures that differ only by rotation may be confused.", kind=FaultKind.NO_GYROSCOPE))
+        measured = self.measured_rate_hz
+        if 0 < measured < SLOW_FRACTION * self.rate_hz and len(self._arrivals) >= 10:
+            out.append(phone_fault(f"{self.app_name} sends only {measured:.0f} readings a second (the studio "
+                                   f"streams {self.rate_hz:g}): quick gestures get smoothed away.", self.slow_fix))
         if self._thread is not None and time.monotonic() - max(self.last_data_at, self._opened_at) > IDLE_NOTICE_S:
             out.append(phone_fault(f"No data from {self.app_name} for a while.",
                                    "Check that the measurement or recording is running on the phone."))

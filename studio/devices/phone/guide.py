@@ -77,6 +77,8 @@ def _sensorserver_steps(app: PhoneApp, ip: str, qr_url: str | None) -> list[str]
     return [
         "Install SensorServer (free, Android, from F-Droid or its GitHub releases) and put the phone on the same "
         "Wi-Fi network as this computer.",
+        "In the app's settings set the sampling rate to 10000 µs (100 readings a second); the default, "
+        "200000 µs, gives only 5.",
         "Tap Start in the app. It shows an address such as ws://192.168.1.20:8080.",
         "Type that address below as sensorserver://192.168.1.20:8080 and choose Connect. Keep the app in the "
         "foreground and the screen on.",

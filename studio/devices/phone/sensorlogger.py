@@ -97,6 +97,7 @@ class SensorLoggerSource(PhoneSource):
     """Listens for Sensor Logger's HTTP Push batches on ``host:port``."""
 
     app_name = "Sensor Logger"
+    slow_fix = "In Sensor Logger's settings raise the sampling frequency of the accelerometer and gyroscope."
 
     def __init__(self, host: str = "0.0.0.0", port: int = DEFAULT_PORT, rate_hz: float = 100.0) -> None:
         super().__init__(f"{host}:{port}", rate_hz)
