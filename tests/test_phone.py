@@ -15,15 +15,13 @@ import numpy as np
 import pytest
 
 from studio.devices.base import DeviceError
-from studio.devices.phone.merge import ImuMerger
+from studio.devices.phone.fakes import G, FakePhyphox, FakeSensorServer, post, sensor_logger_batch
 from studio.devices.phone.guide import APPS, EXPERIMENT_FILE, lan_ip, qr_matrix
+from studio.devices.phone.merge import ImuMerger
 from studio.devices.phone.phyphox import STOCK_ACC, STOCK_GYRO, buffers_from_config
 from studio.devices.registry import open_source
 from studio.devices.runner import State, StreamRunner
 from studio.signals.stream import Chunk
-
-sys.path.insert(0, str(Path(__file__).parent))
-from phone_fakes import G, FakePhyphox, FakeSensorServer, post, sensor_logger_batch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(60)
@@ -434,3 +432,17 @@ def test_connection_guide_names_the_uri_and_the_push_url():
     assert APPS["sensorlogger"].uri() == "sensorlogger://0.0.0.0:8000"
     matrix = qr_matrix("http://192.168.7.31:8000/")
     assert len(matrix) == len(matrix[0]) >= 21 and any(any(row) for row in matrix)
+
+
+def test_bench_phone_prints_one_line_per_app(capsys):
+    import argparse
+
+    from studio.devices.phone import bench_phone
+
+    parser = argparse.ArgumentParser()
+    bench_phone.add_arguments(parser)
+    assert bench_phone.run(parser.parse_args(["--seconds", "0.6", "--batch", "0.1"])) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["app"] for r in rows] == ["phyphox", "sensorserver", "sensorlogger"]
+    assert all(r["samples"] > 0 and r["lost"] == 0 and r["parse_errors"] == 0 for r in rows)
+    assert all(r["latency_ms_p50"] is not None and r["latency_ms_p50"] > 0 for r in rows)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,14 +13,12 @@ pytest.importorskip("segno")
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from studio.devices.phone.fakes import FakePhyphox  # noqa: E402
 from studio.devices.phone.guide import EXPERIMENT_FILE, qr_matrix  # noqa: E402
 from studio.ui.a11y import unnamed_controls  # noqa: E402
 from studio.ui.main_window import MainWindow  # noqa: E402
 from studio.ui.phone_dialog import QR_QUIET, PhoneDialog  # noqa: E402
 from studio.ui.settings import SettingsStore  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).parent))
-from phone_fakes import FakePhyphox  # noqa: E402
 
 pytestmark = pytest.mark.timeout(60)
 

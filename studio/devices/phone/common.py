@@ -211,5 +211,4 @@ class PhoneSource(Source):
         if self._offset is None:  # device clock -> this computer's monotonic clock, at the first chunk
             self._offset = now - float(chunk.t[-1])
         self.stats.samples += len(chunk)
-        self.stats.dropped = self._merger.skipped
         return Chunk(chunk.t + self._offset, chunk.data, chunk.seq)

@@ -52,7 +52,12 @@ class SensorServerSource(PhoneSource):
         return f"{self.base}/sensors/connect?types=" + quote(json.dumps([ACC, GYRO], separators=(",", ":")))
 
     def _connect(self) -> None:
-        from websockets.exceptions import ConnectionClosed
+        try:
+            from websockets.exceptions import ConnectionClosed
+        except ImportError:
+            raise phone_fault("SensorServer needs the websockets package, which is not installed.",
+                              "pip install websockets (it comes with the studio's 'outputs' extra).",
+                              kind=FaultKind.BAD_CONFIG) from None
 
         self._single_type = None
         while True:

@@ -1,4 +1,5 @@
-"""Local fakes of the phone apps, speaking their real formats on 127.0.0.1 (ephemeral ports).
+"""Local fakes of the phone apps, speaking their real formats on 127.0.0.1 (ephemeral ports), for the
+tests and ``studio bench phone`` (no phone needed).
 
 - :class:`FakePhyphox`: phyphox's remote-access server (``/config``, ``/control``, incremental
   ``/get`` with phyphox's threshold rules and its ``0.#######E0`` number format).
@@ -16,11 +17,13 @@ import json
 import math
 import threading
 import time
+import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 G = 9.80665
+BOOT_NS = 3_925_657_519_043_709   # SensorServer's timestamps count from the phone's boot
 
 
 def acc_at(t: float) -> tuple[float, float, float]:
@@ -203,6 +206,8 @@ class FakeSensorServer:
         self.rate, self.gyro, self.drop_after = rate, gyro, drop_after
         self.connections = 0
         self.paths: list[str] = []
+        self.boot_s = BOOT_NS * 1e-9
+        self.started_at = 0.0    # time.monotonic() when the latest connection began streaming
         self.server = serve(self._handler, "127.0.0.1", 0)
         self.port = self.server.socket.getsockname()[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -233,8 +238,9 @@ class FakeSensorServer:
         if "android.sensor.gyroscope" in types and not self.gyro:
             ws.close(4001, "sensor of type android.sensor.gyroscope not found")
             return
-        boot_ns = 3_925_657_519_043_709
+        boot_ns = BOOT_NS
         start, sent, k = time.monotonic(), 0, 0
+        self.started_at = start
         try:
             while True:
                 due = int((time.monotonic() - start) * self.rate)
