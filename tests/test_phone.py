@@ -446,3 +446,33 @@ def test_bench_phone_prints_one_line_per_app(capsys):
     assert [r["app"] for r in rows] == ["phyphox", "sensorserver", "sensorlogger"]
     assert all(r["samples"] > 0 and r["lost"] == 0 and r["parse_errors"] == 0 for r in rows)
     assert all(r["latency_ms_p50"] is not None and r["latency_ms_p50"] > 0 for r in rows)
+
+
+def test_device_time_is_re_anchored_after_a_pause(monkeypatch):
+    from studio.devices.phone import common
+
+    class Quiet(common.PhoneSource):
+        def _connect(self) -> None:
+            pass
+
+        def _reader(self) -> None:
+            pass
+
+    clock = [100.0]
+    monkeypatch.setattr(common.time, "monotonic", lambda: clock[0])
+    source = Quiet("test", 100.0)
+    source.open()
+    source.put("gyro", np.arange(0, 3.0, 0.01), np.zeros((300, 3)), "rad/s")
+    source.put("acc", np.arange(0, 1.0, 0.01), np.ones((100, 3)), "g")
+    first = source.read(0)
+    assert first.t[-1] == pytest.approx(100.0)          # anchored at arrival
+    clock[0] = 160.0                                    # paused for a minute: device time stood still
+    source.put("acc", np.arange(1.0, 2.0, 0.01), np.ones((100, 3)), "g")
+    second = source.read(0)
+    assert second.seq[0] == first.seq[-1] + 1           # no samples invented or lost
+    assert second.t[-1] == pytest.approx(160.0) and second.t[0] > first.t[-1]
+    clock[0] = 161.2                                    # running normally again: no re-anchoring
+    source.put("acc", np.arange(2.0, 3.0, 0.01), np.ones((100, 3)), "g")
+    third = source.read(0)
+    assert third.t[0] - second.t[-1] == pytest.approx(0.01)
+    source.close()

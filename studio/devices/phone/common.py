@@ -26,7 +26,8 @@ from studio.signals.units import to_canonical
 
 GYRO_WAIT_S = 1.5     # after this long with accelerometer data and no gyroscope, stream acceleration only
 SLOW_FRACTION = 0.5   # readings arriving at less than this fraction of the grid rate get a notice
-IDLE_NOTICE_S = 3.0   # no data for this long while connected: tell the user (the phone may be paused)
+IDLE_NOTICE_S = 3.0
+REANCHOR_S = 5.0      # device time this far behind the arrival time is re-anchored (after a pause)   # no data for this long while connected: tell the user (the phone may be paused)
 
 
 def phone_fault(message: str, fix: str = "", transient: bool = False, kind: FaultKind = FaultKind.OTHER) -> DeviceFault:
@@ -208,7 +209,13 @@ class PhoneSource(Source):
         chunk = self._merger.pop(wait_for_gyro=self.has_gyro is not False)
         if chunk is None:
             return None
-        if self._offset is None:  # device clock -> this computer's monotonic clock, at the first chunk
-            self._offset = now - float(chunk.t[-1])
+        # Device clock -> this computer's monotonic clock, anchored at the first chunk. A device clock
+        # that fell far behind (phyphox's experiment time stands still while paused) is re-anchored,
+        # so times stay close to when the data arrived; they only ever move forward.
+        lag = now - float(chunk.t[-1]) - (self._offset if self._offset is not None else 0.0)
+        if self._offset is None:
+            self._offset = lag
+        elif lag > REANCHOR_S:
+            self._offset += lag
         self.stats.samples += len(chunk)
         return Chunk(chunk.t + self._offset, chunk.data, chunk.seq)
