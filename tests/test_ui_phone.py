@@ -40,8 +40,11 @@ def drawn_modules(dialog: PhoneDialog) -> list[list[bool]]:
     image = dialog.qr_label.pixmap().toImage()
     n = len(qr_matrix(dialog.qr_text)) + 2 * QR_QUIET
     scale = image.width() // n
-    return [[image.pixelColor((x + QR_QUIET) * scale + scale // 2, (y + QR_QUIET) * scale + scale // 2).lightness() < 128
-             for x in range(n - 2 * QR_QUIET)] for y in range(n - 2 * QR_QUIET)]
+    def dark(x: int, y: int) -> bool:
+        centre = (x + QR_QUIET) * scale + scale // 2, (y + QR_QUIET) * scale + scale // 2
+        return image.pixelColor(*centre).lightness() < 128
+
+    return [[dark(x, y) for x in range(n - 2 * QR_QUIET)] for y in range(n - 2 * QR_QUIET)]
 
 
 def test_every_control_is_named_and_the_qr_code_is_described(dialog):

@@ -26,8 +26,8 @@ from studio.signals.units import to_canonical
 
 GYRO_WAIT_S = 1.5     # after this long with accelerometer data and no gyroscope, stream acceleration only
 SLOW_FRACTION = 0.5   # readings arriving at less than this fraction of the grid rate get a notice
-IDLE_NOTICE_S = 3.0
-REANCHOR_S = 5.0      # device time this far behind the arrival time is re-anchored (after a pause)   # no data for this long while connected: tell the user (the phone may be paused)
+IDLE_NOTICE_S = 3.0   # no data for this long while connected: tell the user (the phone may be paused)
+REANCHOR_S = 5.0      # device time this far behind the arrival time is re-anchored (after a pause)
 
 
 def phone_fault(message: str, fix: str = "", transient: bool = False, kind: FaultKind = FaultKind.OTHER) -> DeviceFault:
@@ -40,8 +40,8 @@ def unreachable(what: str, address: str, why: str) -> DeviceFault:
     return phone_fault(
         f"No answer from {what} at {address} ({why}).",
         f"Check that {what} is running on the phone with its server started, that the phone and this "
-        "computer are on the same Wi-Fi network, and that the address matches the one the app shows. "
-        "The studio keeps trying.", transient=True, kind=FaultKind.MISSING)
+        "computer are on the same Wi-Fi network, and that the address matches the one the app shows.",
+        transient=True, kind=FaultKind.MISSING)
 
 
 def dropped(what: str, address: str, why: str = "") -> DeviceFault:
@@ -112,7 +112,8 @@ class PhoneSource(Source):
         out = list(self._notices)
         if self.has_gyro is False:
             out.append(phone_fault(f"{self.app_name} sends no gyroscope readings: only acceleration is streamed.",
-                                   "Gestures that differ only by rotation may be confused.", kind=FaultKind.NO_GYROSCOPE))
+                                   "Gestures that differ only by rotation may be confused.",
+                                   kind=FaultKind.NO_GYROSCOPE))
         measured = self.measured_rate_hz
         if 0 < measured < SLOW_FRACTION * self.rate_hz and len(self._arrivals) >= 10:
             out.append(phone_fault(f"{self.app_name} sends only {measured:.0f} readings a second (the studio "

@@ -111,9 +111,9 @@ class FakePhyphox:
     def buffers(self) -> dict[str, tuple[list[float], _Sampled | None]]:
         out = {}
         if "accelerometer" in self.inputs:
-            out.update({"acc_time": self.acc.t, "accX": self.acc.cols[0], "accY": self.acc.cols[1], "accZ": self.acc.cols[2]})
+            out.update(zip(("acc_time", "accX", "accY", "accZ"), (self.acc.t, *self.acc.cols)))
         if "gyroscope" in self.inputs:
-            out.update({"gyr_time": self.gyr.t, "gyrX": self.gyr.cols[0], "gyrY": self.gyr.cols[1], "gyrZ": self.gyr.cols[2]})
+            out.update(zip(("gyr_time", "gyrX", "gyrY", "gyrZ"), (self.gyr.t, *self.gyr.cols)))
         if "linear_acceleration" in self.inputs:
             out.update({"lin_time": [], "linX": [], "linY": [], "linZ": []})
         return out
@@ -160,10 +160,10 @@ class FakePhyphox:
         req.wfile.write(data)
 
     def config(self) -> dict:
-        names = {"accelerometer": ("accX", "accY", "accZ", "acc_time"), "gyroscope": ("gyrX", "gyrY", "gyrZ", "gyr_time"),
+        names = {"accelerometer": ("accX", "accY", "accZ", "acc_time"),
+                 "gyroscope": ("gyrX", "gyrY", "gyrZ", "gyr_time"),
                  "linear_acceleration": ("linX", "linY", "linZ", "lin_time")}
-        inputs = [{"source": s, "outputs": [{"x": names[s][0]}, {"y": names[s][1]}, {"z": names[s][2]}, {"t": names[s][3]}]}
-                  for s in self.inputs]
+        inputs = [{"source": s, "outputs": [{axis: name} for axis, name in zip("xyzt", names[s])]} for s in self.inputs]
         buffers = [{"name": n, "size": 0} for s in self.inputs for n in names[s]]
         return {"crc32": "1f2e3d4c", "title": "Studio IMU", "localTitle": "Studio IMU", "category": "UniMotion",
                 "localCategory": "UniMotion", "buffers": buffers, "inputs": inputs, "export": []}
@@ -189,7 +189,8 @@ class FakePhyphox:
                 reference = buffers.get(ref or name, data)
                 n = min(len(data), len(reference))
                 mode, values = "partial", [data[i] for i in range(n) if reference[i] > th]
-            out.append(f'"{name}":{{"size":0,"updateMode":"{mode}", "buffer":[' + ",".join(java_sci(v) for v in values) + "]}")
+            numbers = ",".join(java_sci(v) for v in values)
+            out.append(f'"{name}":{{"size":0,"updateMode":"{mode}", "buffer":[{numbers}]}}')
         status = (f'"session":"{self.session}", "measuring":{str(self.started_at is not None).lower()}, '
                   '"timedRun":false, "countDown":0')
         return '{"buffer":{\n' + ",\n".join(out) + "\n},\n\"status\":{\n" + status + "\n}\n}\n"
@@ -248,8 +249,8 @@ class FakeSensorServer:
                     t = k / self.rate
                     for kind in types:
                         fn = acc_at if kind.endswith("accelerometer") else gyro_at
-                        msg = {"values": list(fn(t)), "timestamp": boot_ns + int(t * 1e9) + (0 if fn is acc_at else 4_000_000),
-                               "accuracy": 3}
+                        stamp = boot_ns + int(t * 1e9) + (0 if fn is acc_at else 4_000_000)
+                        msg = {"values": list(fn(t)), "timestamp": stamp, "accuracy": 3}
                         if tagged:
                             msg["type"] = kind
                         ws.send(json.dumps(msg))

@@ -62,7 +62,7 @@ def buffers_from_config(config: dict) -> dict[str, Buffers]:
             if isinstance(out, dict):
                 outputs.update({k: v for k, v in out.items() if isinstance(v, str)})
         if all(k in outputs for k in "xyzt"):
-            found.setdefault(str(entry.get("source", "")), Buffers(outputs["x"], outputs["y"], outputs["z"], outputs["t"]))
+            found.setdefault(str(entry.get("source", "")), Buffers(*(outputs[k] for k in "xyzt")))
     return found
 
 

@@ -119,9 +119,10 @@ class SensorLoggerSource(PhoneSource):
             self._server = ThreadingHTTPServer((self.host, self.port), handler)
         except OSError as err:
             if err.errno == errno.EADDRINUSE:
+                other = f"sensorlogger://{self.host}:{self.port + 1}"
                 raise phone_fault(f"Port {self.port} on this computer is in use by another program.",
-                                  f"Close it, or listen on another port (e.g. sensorlogger://{self.host}:{self.port + 1}) "
-                                  "and type that port into Sensor Logger's HTTP Push URL.", kind=FaultKind.BUSY) from None
+                                  f"Close it, or listen on another port (e.g. {other}) and type that port into "
+                                  "Sensor Logger's HTTP Push URL.", kind=FaultKind.BUSY) from None
             if err.errno in (errno.EACCES, errno.EPERM):
                 raise phone_fault(f"Not allowed to listen on port {self.port}.", "Use a port above 1024, e.g. 8000.",
                                   kind=FaultKind.PERMISSION) from None
@@ -174,5 +175,7 @@ def from_uri(uri) -> SensorLoggerSource:  # noqa: ANN001 - a registry.DeviceURI
     from studio.devices.phone.uri import check_params, host_port, number
 
     check_params(uri, ("rate",))
-    host, port = host_port(uri, DEFAULT_PORT, "sensorlogger://0.0.0.0:8000") if uri.target.strip("/") else ("0.0.0.0", DEFAULT_PORT)
+    host, port = ("0.0.0.0", DEFAULT_PORT)
+    if uri.target.strip("/"):
+        host, port = host_port(uri, DEFAULT_PORT, "sensorlogger://0.0.0.0:8000")
     return SensorLoggerSource(host, port, number(uri, "rate", 100.0, 1.0, 1000.0))

@@ -75,7 +75,8 @@ class SensorServerSource(PhoneSource):
                 if code == CLOSE_SENSOR_NOT_FOUND:
                     raise phone_fault("SensorServer says this phone has no accelerometer.",
                                       "Use another phone.", kind=FaultKind.WRONG_PROFILE) from None
-                raise unreachable("SensorServer", self.base, CLOSE_MESSAGES.get(code, f"closed: {code} {reason}".strip())) from None
+                why = CLOSE_MESSAGES.get(code, f"closed: {code} {reason}".strip())
+                raise unreachable("SensorServer", self.base, why) from None
             self._ws = ws
             if first is not None:
                 self._take(first)
@@ -147,4 +148,5 @@ def from_uri(uri) -> SensorServerSource:  # noqa: ANN001 - a registry.DeviceURI
 
     check_params(uri, ("rate", "timeout"))
     host, port = host_port(uri, DEFAULT_PORT, "sensorserver://192.168.1.20:8080")
-    return SensorServerSource(host, port, number(uri, "rate", 100.0, 1.0, 1000.0), number(uri, "timeout", 3.0, 0.1, 30.0))
+    return SensorServerSource(host, port, number(uri, "rate", 100.0, 1.0, 1000.0),
+                              number(uri, "timeout", 3.0, 0.1, 30.0))

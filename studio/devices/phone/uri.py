@@ -37,7 +37,8 @@ def number(uri, name: str, default: float, low: float, high: float) -> float:  #
     try:
         value = float(uri.params[name])
     except ValueError:
-        raise bad_config(f"Setting {name}={uri.params[name]!r} is not a number.", f"For example {name}={default:g}.") from None
+        raise bad_config(f"Setting {name}={uri.params[name]!r} is not a number.",
+                         f"For example {name}={default:g}.") from None
     if not (math.isfinite(value) and low <= value <= high):
         raise bad_config(f"Setting {name}={value:g} is out of range.", f"Use a value from {low:g} to {high:g}.")
     return value
