@@ -91,10 +91,11 @@ def _sensorlogger_steps(app: PhoneApp, ip: str, qr_url: str | None) -> list[str]
         "Install Sensor Logger (free, iOS and Android) and put the phone on the same Wi-Fi network as this computer.",
         "In the app turn on Accelerometer and Gyroscope, and Gravity (iPhone) or Total Acceleration (Android), so "
         "tilt is measured. Under Settings turn on \"Standardise Units & Frames\".",
-        f"Open the settings (gear icon on the Logger page), turn on HTTP Push and enter {url} . Scanning the QR "
-        "code with the phone's camera opens that address: a page saying the studio is listening proves the "
-        "phone can reach this computer. Choose the shortest batch period for the least delay.",
-        "Choose Connect here (the studio starts listening), then start a recording in Sensor Logger.",
+        "Choose Connect here: the studio starts listening on port 8000.",
+        f"In Sensor Logger open the settings (gear icon on the Logger page), turn on HTTP Push and enter {url} "
+        "with the shortest batch period. The QR code holds the same address: scanned with the phone's camera "
+        "once the studio listens, it opens a page saying so, which proves the phone can reach this computer.",
+        "Start a recording in Sensor Logger.",
     ]
 
 

@@ -167,7 +167,6 @@ class PhyphoxSource(PhoneSource):
         return "/get?" + "&".join(parts)
 
     def _reader(self) -> None:
-        first = True
         while not self._stop.is_set():
             began = time.monotonic()
             try:
@@ -179,11 +178,10 @@ class PhyphoxSource(PhoneSource):
             except ValueError:
                 self.parse_error()
             else:
-                self._take(reply, first)
-                first = False
+                self._take(reply)
             self._stop.wait(max(0.0, self.poll_s - (time.monotonic() - began)))
 
-    def _take(self, reply: dict, first: bool) -> None:
+    def _take(self, reply: dict) -> None:
         status = reply.get("status") if isinstance(reply.get("status"), dict) else {}
         if isinstance(status.get("measuring"), bool):
             self.measuring = status["measuring"]
