@@ -476,3 +476,20 @@ def test_device_time_is_re_anchored_after_a_pause(monkeypatch):
     third = source.read(0)
     assert third.t[0] - second.t[-1] == pytest.approx(0.01)
     source.close()
+
+
+def test_sensor_logger_listener_answers_a_browser(logger):
+    import urllib.request
+
+    source, url = logger
+    with urllib.request.urlopen(url.rsplit("/", 1)[0] + "/", timeout=5) as reply:
+        assert b"listening for Sensor Logger" in reply.read()
+
+
+def test_a_wrong_ip_reads_as_timed_out():
+    import urllib.error
+
+    from studio.devices.phone.phyphox import _why
+
+    assert _why(urllib.error.URLError(socket.timeout("timed out"))) == "timed out"
+    assert _why(urllib.error.URLError(ConnectionRefusedError())) == "connection refused"
