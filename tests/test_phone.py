@@ -258,8 +258,9 @@ def test_sensorserver_streams_both_sensors_over_one_websocket():
         fake.close()
 
 
-def test_sensorserver_phone_without_gyroscope_falls_back_to_the_accelerometer():
-    fake = FakeSensorServer(gyro=False)
+@pytest.mark.parametrize("fake_kwargs", [{"gyro": False}, {"multi": False}], ids=["no-gyroscope", "old-app"])
+def test_sensorserver_falls_back_to_the_accelerometer_alone(fake_kwargs):
+    fake = FakeSensorServer(**fake_kwargs)
     try:
         source = open_source(fake.uri)
         source.open()

@@ -199,12 +199,14 @@ class FakePhyphox:
 class FakeSensorServer:
     """SensorServer's WebSocket server: streams acc + gyro messages at ``rate`` Hz per sensor in
     real time. ``gyro=False`` refuses the gyroscope with close code 4001, as the app does on a phone
-    without one; ``drop_after`` closes each connection after that many messages (code 1011)."""
+    without one; ``drop_after`` closes each connection after that many messages (code 1011);
+    ``multi=False`` is an old version that knows only ``/sensor/connect`` (code 4002 otherwise)."""
 
-    def __init__(self, rate: float = 100.0, gyro: bool = True, drop_after: int | None = None) -> None:
+    def __init__(self, rate: float = 100.0, gyro: bool = True, drop_after: int | None = None,
+                 multi: bool = True) -> None:
         from websockets.sync.server import serve
 
-        self.rate, self.gyro, self.drop_after = rate, gyro, drop_after
+        self.rate, self.gyro, self.drop_after, self.multi = rate, gyro, drop_after, multi
         self.connections = 0
         self.paths: list[str] = []
         self.boot_s = BOOT_NS * 1e-9
@@ -228,7 +230,7 @@ class FakeSensorServer:
         parts = urlsplit(ws.request.path)
         self.paths.append(ws.request.path)
         query = dict(parse_qsl(parts.query))
-        if parts.path == "/sensors/connect":
+        if parts.path == "/sensors/connect" and self.multi:
             types = json.loads(query["types"])
             tagged = True
         elif parts.path == "/sensor/connect":

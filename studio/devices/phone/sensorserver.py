@@ -27,6 +27,7 @@ ACC = "android.sensor.accelerometer"
 GYRO = "android.sensor.gyroscope"
 KINDS = {ACC: ("acc", "m/s^2"), GYRO: ("gyro", "rad/s")}
 CLOSE_SENSOR_NOT_FOUND = 4001
+CLOSE_UNSUPPORTED = 4002
 CLOSE_MESSAGES = {4002: "the app does not support this request", 4004: "the server was stopped on the phone",
                   4005: "the connection was closed in the app"}
 FIRST_MESSAGE_S = 1.0    # how long open() listens for the app refusing a sensor
@@ -71,6 +72,11 @@ class SensorServerSource(PhoneSource):
                 code, reason = _close_info(closed)
                 if code == CLOSE_SENSOR_NOT_FOUND and "gyroscope" in reason and self._single_type is None:
                     self._single_type, self.has_gyro = ACC, False
+                    continue
+                if code == CLOSE_UNSUPPORTED and self._single_type is None:   # a version without /sensors
+                    self._single_type, self.has_gyro = ACC, False
+                    self.notice(phone_fault("This SensorServer version streams one sensor per connection: "
+                                            "only acceleration is used.", "Update SensorServer for the gyroscope."))
                     continue
                 if code == CLOSE_SENSOR_NOT_FOUND:
                     raise phone_fault("SensorServer says this phone has no accelerometer.",
