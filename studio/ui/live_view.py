@@ -36,6 +36,7 @@ class LiveView(QWidget):
         self.service, self.controller, self.settings = service, controller, settings
         self.events_seen = 0
         self._bars: dict[str, tuple[QLabel, QProgressBar]] = {}
+        self._values: dict[str, QLabel] = {}  # the percentage beside each bar (text over a bar is hard to read)
         self._job: Job | None = None
         self._calibration: dict | None = None
         self._busy = False
@@ -132,6 +133,7 @@ class LiveView(QWidget):
         grid = QGridLayout(self._bars_widget)
         grid.setContentsMargins(0, 0, 0, 0)
         self._bars.clear()
+        self._values.clear()
         self._winner: str | None = None
         recogniser = self.service.recogniser
         names = recogniser.classes if recogniser is not None else []
@@ -140,9 +142,14 @@ class LiveView(QWidget):
             label = QLabel(self._bar_label(name, info.get("from_text_only", False), winner=False))
             bar = QProgressBar(minimum=0, maximum=100)
             bar.setFormat("%p %")
+            bar.setTextVisible(False)
+            set_role(bar, "score")
+            value = QLabel("0 %")
             describe(bar, f"{name} match")
             grid.addWidget(label, row, 0)
             grid.addWidget(bar, row, 1)
+            grid.addWidget(value, row, 2)
+            self._values[name] = value
             self._bars[name] = (label, bar)
         if not names:
             grid.addWidget(QLabel("No gestures to recognise yet."), 0, 0)
@@ -163,8 +170,8 @@ class LiveView(QWidget):
         for name, (label, bar) in self._bars.items():
             bar.setValue(int(round(100 * scores.get(name, 0.0))))
             won = name == winner
-            set_role(bar, "winner" if won else "")
-            bar.setFormat("%p % ✔ recognised" if won else "%p %")
+            set_role(bar, "winner" if won else "score")
+            self._values[name].setText(f"<b>{bar.value()} % ✔ recognised</b>" if won else f"{bar.value()} %")
             info = recogniser.class_info(name) if recogniser is not None and name in recogniser.classes else {}
             label.setText(self._bar_label(name, info.get("from_text_only", False), won))
 

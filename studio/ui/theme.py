@@ -56,6 +56,7 @@ class Theme:
     plot_fg: str
     plot_grid: str
     trim_bg: str
+    progress: str
     score_bar: str
     winner_bar: str
     channels: tuple[str, str, str]
@@ -66,7 +67,8 @@ class Theme:
         backgrounds = ("window", "panel", "base", "button", "plot_bg")
         pairs = [(fg, bg) for fg in TEXT_ROLES for bg in backgrounds]
         return pairs + [("highlight_text", "highlight"), ("primary_text", "primary"), ("armed_text", "armed_bg"),
-                        ("warning", "badge_bg"), ("plot_fg", "plot_bg")]
+                        ("warning", "badge_bg"), ("plot_fg", "plot_bg"),
+                        ("text", "progress")]  # progress text runs over the filled part
 
 
 DARK = Theme(
@@ -76,7 +78,7 @@ DARK = Theme(
     accent="#4dabf7", ok="#51cf66", warning="#ffd43b", error="#ff8787", busy="#f59f00", focus="#74c0fc",
     highlight="#1971c2", highlight_text="#ffffff", primary="#1971c2", primary_text="#ffffff",
     primary_disabled="#26435e", badge_bg="#5c4813", armed_bg="#c92a2a", armed_text="#ffffff",
-    plot_bg="#15181d", plot_fg="#c8ccd2", plot_grid="#3a414b", trim_bg="#243447",
+    plot_bg="#15181d", plot_fg="#c8ccd2", plot_grid="#3a414b", trim_bg="#243447", progress="#1864ab",
     score_bar="#4dabf7", winner_bar="#51cf66",
     channels=("#e69f00", "#56b4e9", "#009e73"),  # Okabe–Ito orange, sky blue, bluish green
 )
@@ -88,7 +90,7 @@ HIGH_CONTRAST = Theme(
     accent="#ffff00", ok="#66ff66", warning="#ffff00", error="#ff8c8c", busy="#ffcc00", focus="#ffff00",
     highlight="#ffff00", highlight_text="#000000", primary="#000000", primary_text="#ffffff",
     primary_disabled="#000000", badge_bg="#000000", armed_bg="#a00000", armed_text="#ffffff",
-    plot_bg="#000000", plot_fg="#ffffff", plot_grid="#808080", trim_bg="#333300",
+    plot_bg="#000000", plot_fg="#ffffff", plot_grid="#808080", trim_bg="#333300", progress="#595959",
     score_bar="#ffffff", winner_bar="#ffff00",
     channels=("#ffb000", "#56b4e9", "#33e0a0"),
     focus_width=3,
@@ -225,7 +227,8 @@ QStatusBar QLabel {{ padding: 0 8px; color: {t.muted}; }}
 QDockWidget::title {{ padding: 4px 8px; background: {t.panel}; }}
 QProgressBar {{ border: 1px solid {t.border}; border-radius: 3px; background: {t.base}; color: {t.text};
   text-align: center; }}
-QProgressBar::chunk {{ background: {t.score_bar}; border-radius: 2px; }}
+QProgressBar::chunk {{ background: {t.progress}; border-radius: 2px; }}
+QProgressBar[role="score"]::chunk {{ background: {t.score_bar}; }}
 QProgressBar[role="winner"] {{ border: {fw}px solid {t.winner_bar}; font-weight: bold; }}
 QProgressBar[role="winner"]::chunk {{ background: {t.winner_bar}; }}
 QToolTip {{ color: {t.text}; background: {t.panel}; border: 1px solid {t.border}; }}
