@@ -18,6 +18,8 @@ BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
     "parsers": ("studio.devices.bench_parsers", "parser throughput and 1 kHz pty loss", ["--seconds", "2"]),
     "enrol": ("studio.recognition.bench_enrol", "take-to-recogniser time, idle false triggers", ["--short"]),
     "latency": ("studio.recognition.bench_latency", "end-to-end gesture latency p50/p95/max", ["--seconds", "10"]),
+    "phone": ("studio.devices.phone.bench_phone", "phone sources vs local fakes: samples/s, loss, latency",
+              ["--seconds", "2"]),
     "audio": ("studio.audio.bench_audio", "cue synthesis, espeak-ng first/cached latency, event-to-sink latency",
               ["--short"]),
 }

@@ -41,7 +41,8 @@ class FakeAudio:
         return lambda *args: self.calls.append((name, *args))
 
     def names(self) -> list[str]:
-        return [c[0] for c in self.calls]
+        """The cues played (not the set-up calls)."""
+        return [c[0] for c in self.calls if c[0] != "set_gestures"]
 
 
 @pytest.fixture
@@ -82,8 +83,10 @@ def heard_since(window, mark: int) -> str:
 
 def test_every_control_has_a_name(window, qtbot):
     assert a11y.unnamed_controls(window) == []
+    from studio.ui.phone_dialog import PhoneDialog
+
     for dialog in (PreferencesDialog(window.settings, window), BleProfileEditor(parent=window),
-                   ShortcutSheet(window.menuBar(), window)):
+                   ShortcutSheet(window.menuBar(), window), PhoneDialog(window, computer_ip="127.0.0.1")):
         qtbot.addWidget(dialog)
         assert a11y.unnamed_controls(dialog) == [], type(dialog).__name__
 
@@ -269,3 +272,45 @@ def test_readme_documents_every_shortcut(window):
     missing = [(what, keys) for menu, what, keys in shortcut_rows(window.menuBar())
                if "▸" not in menu and not any(k.strip() in readme for k in keys.split(","))]
     assert missing == []
+
+
+def test_trim_handles_move_with_the_keyboard(qtbot):
+    import numpy as np
+
+    from studio.ui.take_view import TakeView
+
+    view = TakeView()
+    qtbot.addWidget(view)
+    view.set_take(np.zeros((200, 6), np.float32), 100.0, (50, 150))
+    assert view.trim() == (50, 150) and "0.50 s to 1.50 s" in view.accessibleDescription()
+    qtbot.keyClick(view, Qt.Key.Key_Right)  # start +20 ms
+    qtbot.keyClick(view, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)  # end -20 ms
+    qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier | CTRL)  # end +200 ms
+    assert view.trim() == (52, 168)
+    assert "0.52 s to 1.68 s" in view.accessibleDescription()
+    for _ in range(60):
+        qtbot.keyClick(view, Qt.Key.Key_Left, CTRL)  # never before the start of the take
+    assert view.trim()[0] == 0
+
+
+def test_recognition_plays_the_gestures_earcon_through_the_audio_package(window, qtbot):
+    import time
+
+    import numpy as np
+
+    from studio.audio import AudioFeedback, RecordingSink
+    from studio.recognition.live import LiveEvent
+
+    assert window.library.add_gesture("wave", "wave the hand") and window.library.add_gesture("tap", "tap it")
+    sink = RecordingSink()
+    audio = AudioFeedback(sink=sink, speak=False)
+    try:
+        window.feedback.use_audio(audio)
+        assert audio.earcon_index("wave") != audio.earcon_index("tap")
+        window.recognition.deliver_event(LiveEvent("wave", 0.92, time.time(), {"wave": 0.92}))
+        qtbot.waitUntil(lambda: "recognised:wave" in sink.labels, timeout=5000)
+        played = [p for p in sink.played if p.label == "recognised:wave"][0]
+        assert np.abs(played.samples).max() > 0.05  # a real sound, not silence
+        assert "wave, 92%" in window.heard
+    finally:
+        audio.close()

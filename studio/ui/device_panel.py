@@ -48,6 +48,7 @@ class DevicePanel(QWidget):
     """Device choice, connection state and counters; gesture buttons when the device can perform."""
 
     perform_requested = Signal(str)
+    phone_requested = Signal()  # "Phone…": the window shows the phone connection dialog
 
     def __init__(self, controller: DeviceController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +76,10 @@ class DevicePanel(QWidget):
         self.profiles_button = QPushButton("BLE profiles…")
         self.profiles_button.setToolTip("Describe a BLE device the studio does not know (UUIDs and data layout)")
         self.profiles_button.clicked.connect(self.edit_ble_profiles)
+        self.phone_button = QPushButton("Phone…")
+        self.phone_button.setToolTip("Use a phone's sensors over the local network (Ctrl+Shift+P)")
+        describe(self.phone_button, "Connect a phone", self.phone_button.toolTip())
+        self.phone_button.clicked.connect(self.phone_requested)
 
         self.state_label = QLabel()
         self.state_label.setObjectName("statePill")
@@ -109,7 +114,10 @@ class DevicePanel(QWidget):
         box.addWidget(self.message_label)
         box.addWidget(self.notice_label)
         box.addLayout(counters)
-        box.addWidget(self.profiles_button)
+        extra = QHBoxLayout()
+        extra.addWidget(self.phone_button)
+        extra.addWidget(self.profiles_button)
+        box.addLayout(extra)
 
         self.gesture_box = QGroupBox("Simulator: perform a gesture")
         self.gesture_grid = QGridLayout(self.gesture_box)

@@ -4,7 +4,8 @@
 and turns their changes into one short sentence each for the :class:`~studio.ui.a11y.Announcer`, and,
 when audio feedback is on, into cues from :mod:`studio.audio` (countdown beeps, start/stop tones, the
 recognised gesture's name or earcon, a rejection sound). Audio is on when the setting says "on", or
-"auto" and a screen reader is listening; the countdown beep follows the recorder's own checkbox.
+"auto" and a screen reader is listening; the countdown beep follows the recorder's own checkbox. Names
+are spoken by espeak-ng only when no screen reader is running (a reader already speaks the announcement).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ class Feedback(QObject):
                 self._audio_failed = f"Audio feedback is unavailable: {err}"
                 self.window.statusBar().showMessage(self._audio_failed, 10000)
         if self._audio is not None:
-            self._audio.speak = bool(self.window.settings.speak_names)
+            # a running screen reader already says the name (the announcement): then only the earcon
+            self._audio.speak = bool(self.window.settings.speak_names) and not screen_reader_active()
         return self._audio
 
     def use_audio(self, audio) -> None:  # noqa: ANN001

@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
                                               self.settings.sensitivity, self)
         self.library = LibraryPanel(self.project)
         self.library.play_requested.connect(self._play_take)
+        self.device_panel.phone_requested.connect(self.connect_phone)
         self.recorder = RecorderPanel(self.project, self.controller, self.settings)
         self.live_view = LiveView(self.recognition, self.controller, self.settings)
         self.quality = QualityPanel(self.recognition)
@@ -194,6 +195,8 @@ class MainWindow(QMainWindow):
         add_action(self, device_menu, "&Scan for devices", lambda: self.device_panel.scan())
         add_action(self, device_menu, "Choose &device", lambda: self._focus(self.device_panel.device_combo),
                    "Ctrl+D")
+        add_action(self, device_menu, "Connect a &phone…", self.connect_phone, "Ctrl+Shift+P",
+                   "Stream a phone's sensors over the local network (phyphox, SensorServer, Sensor Logger)")
         self.perform_menu = QMenu("Simulator: &perform gesture", self)
         device_menu.addMenu(self.perform_menu)
 
@@ -259,6 +262,14 @@ class MainWindow(QMainWindow):
             self.feedback.say("A take is waiting for review: Control+Enter accepts, Control+Backspace discards.")
         elif not self.recorder.start():
             self.feedback.say(self.recorder.info_label.text() or "Choose a gesture first.", assertive=True)
+
+    def connect_phone(self) -> None:
+        """Steps and a QR code for the phone apps; connects to the address chosen."""
+        from studio.ui.phone_dialog import PhoneDialog
+
+        dialog = PhoneDialog(self)
+        if dialog.exec():
+            self.connect_device(dialog.uri())
 
     def _calibrate(self) -> None:
         self.show_panel("live")
