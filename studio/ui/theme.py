@@ -206,6 +206,13 @@ QSlider::handle:horizontal {{ width: {round(12 * scale)}px; margin: -{round(6 * 
   background: {t.text}; border: 1px solid {t.base}; }}
 QListView, QTreeView, QTableView {{ border: {edit_border}px solid {t.border}; }}
 QListView:focus, QTreeView:focus, QTableView:focus {{ border: {fw}px solid {t.focus}; }}
+QListView::indicator, QTreeView::indicator, QTableView::indicator {{ width: {round(12 * scale)}px;
+  height: {round(12 * scale)}px; border: {edit_border}px solid {t.text}; background: {t.base}; }}
+QListView::indicator:checked, QTreeView::indicator:checked, QTableView::indicator:checked {{
+  background: {t.accent}; }}
+QListView::indicator:selected, QTreeView::indicator:selected {{ border-color: {t.highlight_text};
+  background: {t.highlight}; }}
+QListView::indicator:checked:selected, QTreeView::indicator:checked:selected {{ background: {t.highlight_text}; }}
 QListView::item:selected, QTreeView::item:selected, QTableView::item:selected {{
   background: {t.highlight}; color: {t.highlight_text}; }}
 QCheckBox, QRadioButton {{ padding: {fw}px; border: {fw}px solid transparent; border-radius: 3px; }}
