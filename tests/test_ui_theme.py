@@ -3,6 +3,7 @@ focus, a colour-blind-safe plot told apart by line style, and nothing in the liv
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,12 +18,13 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidg
 from studio.signals.ringbuffer import RingBuffer  # noqa: E402
 from studio.signals.stream import StreamInfo  # noqa: E402
 from studio.ui import theme  # noqa: E402
-from studio.ui.live_plot import LivePlot  # noqa: E402
 from studio.ui.device_controller import DeviceController  # noqa: E402
+from studio.ui.live_plot import LivePlot  # noqa: E402
 from studio.ui.live_view import LiveView  # noqa: E402
+from studio.ui.main_window import MainWindow  # noqa: E402
 from studio.ui.project_model import ProjectModel  # noqa: E402
 from studio.ui.recognition_service import RecognitionService  # noqa: E402
-from studio.ui.settings import AppSettings  # noqa: E402
+from studio.ui.settings import AppSettings, SettingsStore  # noqa: E402
 from studio.ui.thumbnails import take_thumbnail  # noqa: E402
 
 
@@ -194,3 +196,19 @@ def test_live_view_marks_the_winner_and_log_lines_without_colour(qtbot, themed):
     theme.apply_theme(themed, True, 1.0)  # coloured log lines follow the theme
     assert view.log.item(0).foreground().color() == QColor(theme.HIGH_CONTRAST.faint)
     assert view.log.item(1).foreground().color() == QColor(theme.HIGH_CONTRAST.ok)
+
+
+def test_preferences_switch_the_running_window_and_are_remembered(qtbot, themed, tmp_path):
+    window = MainWindow(SettingsStore(tmp_path / "cfg"))
+    qtbot.addWidget(window)
+    base_pt = themed.property("studio_base_pt")
+    window.apply_settings(replace(window.settings, high_contrast=True, font_scale=2.0))
+    assert themed.palette().color(QPalette.ColorRole.Window) == QColor("#000000")
+    assert window.plot.graphics.backgroundBrush().color() == QColor("#000000")
+    assert themed.font().pointSizeF() == pytest.approx(2 * base_pt)
+    assert window.armed_status.property("role") == "armed"
+    again = SettingsStore(tmp_path / "cfg").load()
+    assert again.high_contrast and again.font_scale == 2.0
+    window.apply_settings(replace(window.settings, high_contrast=False, font_scale=1.0))
+    assert themed.palette().color(QPalette.ColorRole.Window) == QColor(theme.DARK.window)
+    window.controller.disconnect_device()
