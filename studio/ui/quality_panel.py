@@ -202,6 +202,7 @@ class QualityPanel(QWidget):
             for j in range(m.shape[1]):
                 if m[i, j]:
                     text = pg.TextItem(str(m[i, j]), color="w" if frac[i, j] < 0.6 else "k", anchor=(0.5, 0.5))
+                    text.setFont(theme.plot_font())
                     text.setPos(j + 0.5, i + 0.5)
                     plot.addItem(text)
         ticks = [[(k + 0.5, name) for k, name in enumerate(report.labels)]]
