@@ -49,3 +49,24 @@ def test_cancel_stops_cooperative_work(qtbot):
         started.wait(5)
         job.cancel()
     assert blocker.args == ["stopped"] and job.cancelled
+
+
+def test_wait_for_jobs_stops_and_joins_running_jobs(qtbot):
+    import threading
+    import time
+
+    from studio.ui.workers import Job, wait_for_jobs
+
+    started = threading.Event()
+
+    def work(progress, should_stop):
+        started.set()
+        while not should_stop():  # a cooperative job: ends when asked
+            time.sleep(0.01)
+        return "stopped"
+
+    job = Job(work).start()
+    assert started.wait(5)
+    t0 = time.monotonic()
+    assert wait_for_jobs(5.0)
+    assert time.monotonic() - t0 < 2.0 and not job._thread.is_alive()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from studio.ui.main_window import MainWindow
 from studio.ui.settings import SettingsStore
 from studio.ui.theme import apply_theme
-from studio.ui.workers import MainThreadGC
+from studio.ui.workers import MainThreadGC, wait_for_jobs
 
 ICON_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"  # shipped beside the package
 READY_FRAMES = 30  # redraws with data before an unattended screenshot counts as "showing something"
@@ -91,4 +91,5 @@ def run_gui(args: argparse.Namespace) -> int:
         poll.start(100)
     code = int(app.exec())
     collector.stop()
+    wait_for_jobs()
     return code

@@ -5,8 +5,8 @@ take), so cancelling is cooperative: :meth:`Job.cancel` sets a flag the work che
 
 The worker is a daemon Python thread that touches no Qt object at all: it puts progress and the result
 in a plain queue, and a timer of the Job drains it on the GUI thread. Two reasons, both seen here:
-a model still loading when the user quits must not hold the process open or abort it (Qt aborts when a
-running QThread is destroyed), and a Qt object whose last Python reference is dropped on a worker thread
+a model still loading when the user quits must not abort the process (Qt aborts when a running QThread is
+destroyed; :func:`wait_for_jobs` lets the Python thread finish before the interpreter shuts down), and a Qt object whose last Python reference is dropped on a worker thread
 is destroyed there, which can deadlock against the GUI thread. So the work functions must not capture
 widgets or other QObjects either: they get plain data.
 """
@@ -17,6 +17,7 @@ import gc
 import queue
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,20 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 POLL_MS = 20
+_threads: list[tuple[threading.Thread, threading.Event]] = []  # started jobs, for wait_for_jobs at exit
+
+
+def wait_for_jobs(timeout_s: float = 15.0) -> bool:
+    """Let running jobs end before the interpreter shuts down (the window is already closed): a daemon
+    thread killed by finalization in the middle of native code (torch being imported by a model that is
+    still loading) aborts the process. Cancels them first; True if all ended within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    for _thread, stop in _threads:
+        stop.set()
+    for thread, _stop in list(_threads):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    _threads[:] = [(t, e) for t, e in _threads if t.is_alive()]
+    return not _threads
 
 
 def _run(fn: Callable[..., Any], out: queue.SimpleQueue, stop: threading.Event) -> None:
@@ -67,6 +82,7 @@ class Job(QObject):
                                         name="studio-job", daemon=True)
         self._timer.start()
         self._thread.start()
+        _threads[:] = [(t, e) for t, e in _threads if t.is_alive()] + [(self._thread, self._stop)]
         return self
 
     def cancel(self) -> None:
