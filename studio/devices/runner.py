@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import traceback
 from collections.abc import Callable
 from enum import Enum
 
@@ -100,7 +101,15 @@ class StreamRunner:
                 self._set_state(state, f"{err} Retrying in {delay:.1f} s…")
                 attempt += 1
                 self._stop.wait(delay)
+            except Exception as err:  # a driver bug must not kill the runner silently: say it, stop
+                self._fail_unexpected(err)
+                return False
         return False
+
+    def _fail_unexpected(self, err: Exception) -> None:
+        traceback.print_exc()
+        self._set_state(State.FAILED, f"The device driver failed unexpectedly ({type(err).__name__}: {err}). "
+                                      "Reconnect to try again; if it keeps happening, please report it.")
 
     def _run(self) -> None:
         self._set_state(State.CONNECTING, f"connecting to {self.source.uri}")
@@ -126,6 +135,10 @@ class StreamRunner:
                 reconnecting = True
                 self._set_state(State.RECONNECTING, f"{err} Reconnecting…")
                 continue
+            except Exception as err:
+                self.source.close()
+                self._fail_unexpected(err)
+                break
         self.source.close()
         if self.state != State.FAILED:
             self._set_state(State.DISCONNECTED, "disconnected")
