@@ -44,7 +44,10 @@ def semitone_contour(freqs: list[float]) -> tuple[int, ...]:
 
 
 class FakeSpeech:
-    """Stands in for espeak-ng: a 300 ms tone per text, optionally held until ``release`` is set."""
+    """Stands in for espeak-ng: a 300 ms tone per text, optionally held until ``release`` is set.
+
+    ``close`` releases a held synthesis, as killing espeak-ng ends the real one.
+    """
 
     def __init__(self, available: bool = True, hold: bool = False) -> None:
         self.available = available
@@ -52,14 +55,38 @@ class FakeSpeech:
         self.texts: list[str] = []
         self.entered = threading.Event()
         self.release = threading.Event()
+        self.closed = False
         if not hold:
             self.release.set()
 
     def synthesize(self, text: str):
         self.texts.append(text)
         self.entered.set()
-        self.release.wait(5.0)
+        self.release.wait(30.0)
+        if self.closed:
+            return None
         return cues.tone(200.0 + 10 * len(text), 0.3), cues.RATE
+
+    def close(self) -> None:
+        self.closed = True
+        self.release.set()
+
+
+class FakeClock:
+    """A monotonic clock that moves only when the test says, so "stale" never depends on scheduling."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_feedback(sink, **kwargs) -> AudioFeedback:
+    """AudioFeedback on a frozen clock (nothing goes stale however slowly the worker runs)."""
+    kwargs.setdefault("speech", FakeSpeech(available=False))
+    kwargs.setdefault("clock", FakeClock())
+    return AudioFeedback(sink, **kwargs)
 
 
 @pytest.fixture
@@ -69,7 +96,7 @@ def sink() -> RecordingSink:
 
 @pytest.fixture
 def feedback(sink):
-    fb = AudioFeedback(sink, speech=FakeSpeech(available=False))
+    fb = make_feedback(sink)
     yield fb
     fb.close()
 
@@ -183,18 +210,18 @@ def test_every_event_has_its_own_sound(feedback, sink) -> None:
 
 def test_spoken_name_follows_the_earcon(sink) -> None:
     speech = FakeSpeech()
-    with AudioFeedback(sink, speech=speech, speak_scores=True, volume=1.0) as fb:
+    with make_feedback(sink, speech=speech, volume=1.0) as fb:
         fb.recognised("wave", 0.92)
         (played,) = sink.wait_for(1)
     earcon = cues.earcon(cues.earcon_index("wave"))
-    assert speech.texts == ["wave, 92 percent"]
+    assert speech.texts == ["wave"]
     assert played.samples.size > earcon.size + 0.25 * cues.RATE
     assert np.allclose(played.samples[: earcon.size], earcon)
 
 
 def test_speech_only_and_names_pre_spoken_when_the_set_is_known(sink) -> None:
     speech = FakeSpeech()
-    with AudioFeedback(sink, speech=speech, earcons=False) as fb:
+    with make_feedback(sink, speech=speech, earcons=False) as fb:
         fb.set_gestures(["wave", "tap"])
         assert fb.flush()
         assert speech.texts == ["wave", "tap"]
@@ -204,45 +231,43 @@ def test_speech_only_and_names_pre_spoken_when_the_set_is_known(sink) -> None:
 
 
 def test_a_burst_of_results_does_not_queue_stale_names(sink) -> None:
-    speech = FakeSpeech(hold=True)
-    with AudioFeedback(sink, speech=speech, max_delay_s=0.05) as fb:
+    speech, clock = FakeSpeech(hold=True), FakeClock()
+    with make_feedback(sink, speech=speech, clock=clock, max_delay_s=0.05) as fb:
         fb.recognised("first")
-        assert speech.entered.wait(5.0)  # the worker is now busy speaking "first"
+        assert speech.entered.wait(10.0)  # the worker is now busy speaking "first"
         fb.recognised("second")
         fb.recognised("third")  # supersedes "second" while it waits
         fb.countdown(2)  # another channel: kept
-        time.sleep(0.2)  # "third" is now older than max_delay_s
+        clock.now += 0.2  # "third" is now older than max_delay_s
         speech.release.set()
-        assert fb.flush()
+        assert fb.flush(10.0)
         assert sink.labels == ["recognised:first", "countdown:2"]
         assert fb.superseded == 1 and fb.dropped_stale == 1
         fb.recognised("fresh")
-        sink.wait_for(3)
+        sink.wait_for(3, timeout=10.0)
     assert sink.labels[-1] == "recognised:fresh"
 
 
 def test_callers_never_wait_for_speech(sink) -> None:
     speech = FakeSpeech(hold=True)
-    with AudioFeedback(sink, speech=speech) as fb:
+    with make_feedback(sink, speech=speech) as fb:
         fb.recognised("wave")
-        assert speech.entered.wait(5.0)
-        start = time.perf_counter()
-        for _ in range(100):
+        assert speech.entered.wait(10.0)
+        for _ in range(100):  # would hang here (the worker is blocked in synthesis) if a call waited for it
             fb.recognised("wave")
             fb.countdown(1)
-        assert time.perf_counter() - start < 0.5  # the worker is still blocked in synthesis
+        assert speech.texts == ["wave"] and sink.labels == []
         speech.release.set()
-        assert fb.flush()
+        assert fb.flush(10.0)
+    assert sink.labels == ["recognised:wave", "recognised:wave", "countdown:1"]
 
 
 def test_missing_speech_falls_back_to_earcon_and_says_so_once(sink) -> None:
     notices: list[str] = []
-    with AudioFeedback(sink, speech=FakeSpeech(available=False), on_notice=notices.append) as fb:
+    with make_feedback(sink, on_notice=notices.append) as fb:
         fb.recognised("wave")
         fb.flush()
         fb.recognised("tap")
-        fb.flush()
-        fb.say("hello")
         fb.flush()
     assert sink.labels == ["recognised:wave", "recognised:tap"]
     assert len(notices) == 1 and "espeak-ng" in notices[0]
@@ -250,7 +275,7 @@ def test_missing_speech_falls_back_to_earcon_and_says_so_once(sink) -> None:
 
 
 def test_disabled_feedback_is_silent_and_closed_feedback_ignores_events(sink) -> None:
-    fb = AudioFeedback(sink, speech=FakeSpeech(available=False), enabled=False)
+    fb = make_feedback(sink, enabled=False)
     fb.go()
     assert fb.flush() and sink.labels == []
     fb.enabled = True
@@ -272,7 +297,7 @@ def test_a_failing_sink_does_not_stop_feedback() -> None:
             super().play(samples, rate, label)
 
     sink = Flaky()
-    with AudioFeedback(sink, speech=FakeSpeech(available=False)) as fb:
+    with make_feedback(sink) as fb:
         fb.go()
         assert fb.flush()
         fb.rejected()
@@ -282,14 +307,87 @@ def test_a_failing_sink_does_not_stop_feedback() -> None:
 
 def test_no_output_is_reported_without_raising() -> None:
     notices: list[str] = []
-    with AudioFeedback(NullSink("no audio output device found"), speech=FakeSpeech(available=False),
-                       on_notice=notices.append) as fb:
+    with make_feedback(NullSink("no audio output device found"), on_notice=notices.append) as fb:
         fb.recognised("wave")
         fb.go()
         assert fb.flush()
         status = fb.status()
     assert status.output_available is False and "no audio output" in status.output_reason
     assert notices[0] == "No sound: no audio output device found."
+
+
+def test_close_during_a_slow_synthesis_is_quick_and_plays_nothing_more(sink) -> None:
+    speech = FakeSpeech(hold=True)
+    fb = make_feedback(sink, speech=speech)
+    fb.recognised("wave")
+    assert speech.entered.wait(10.0)
+    start = time.monotonic()
+    fb.close()
+    assert time.monotonic() - start < 1.5
+    assert speech.closed and sink.closed
+    fb._worker.join(10.0)
+    assert not fb._worker.is_alive() and sink.labels == []
+
+
+class SlowDevice:
+    """Stands in for miniaudio.PlaybackDevice: its constructor blocks until ``release`` (a slow ALSA probe)."""
+
+    entered = threading.Event()
+    release = threading.Event()
+    instances: list["SlowDevice"] = []
+
+    def __init__(self, **kwargs) -> None:
+        SlowDevice.entered.set()
+        SlowDevice.release.wait(30.0)
+        self.backend = "null"
+        self.closed = False
+        SlowDevice.instances.append(self)
+
+    def start(self, generator) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_close_while_the_output_is_opening_never_leaves_a_device_open(monkeypatch) -> None:
+    miniaudio = pytest.importorskip("miniaudio")
+    monkeypatch.setattr(miniaudio, "PlaybackDevice", SlowDevice)
+    for event in (SlowDevice.entered, SlowDevice.release):
+        event.clear()
+    SlowDevice.instances.clear()
+    sink = MiniaudioSink(allow_null=True)
+    fb = make_feedback(sink)
+    assert SlowDevice.entered.wait(10.0)  # the worker is inside sink.open()
+    start = time.monotonic()
+    fb.close()
+    assert time.monotonic() - start < 1.5
+    SlowDevice.release.set()
+    fb._worker.join(10.0)
+    assert not fb._worker.is_alive()
+    assert [d.closed for d in SlowDevice.instances] == [True]
+    assert not sink.available and sink.open() is False and sink.reason == "audio output closed"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a POSIX shell script as the synthesiser")
+def test_speech_close_kills_a_running_espeak(tmp_path) -> None:
+    started = tmp_path / "started"
+    exe = tmp_path / "espeak-ng"
+    exe.write_text(f"#!/bin/sh\ntouch {started}\nexec sleep 60\n")
+    exe.chmod(0o755)
+    speech = Speech(executable=str(exe), timeout_s=60.0)
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(speech.synthesize("wave")))
+    worker.start()
+    deadline = time.monotonic() + 10.0
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert started.exists()
+    start = time.monotonic()
+    speech.close()
+    worker.join(10.0)
+    assert not worker.is_alive() and time.monotonic() - start < 5.0
+    assert results == [None] and speech.synthesize("tap") is None
 
 
 # --- real backends ------------------------------------------------------------------------------------------
@@ -311,13 +409,13 @@ def test_miniaudio_sink_plays_through_the_null_backend() -> None:
 
 def test_feedback_through_the_real_null_device_and_the_default_sink() -> None:
     pytest.importorskip("miniaudio")
-    with AudioFeedback(MiniaudioSink(allow_null=True), speech=FakeSpeech(available=False)) as fb:
+    with make_feedback(MiniaudioSink(allow_null=True)) as fb:
         fb.recognised("wave", 0.9)
         fb.rejected()
         assert fb.flush() and fb.played >= 1
         assert fb.status().output_available
     # Whatever this machine has (a sound card or none), the default sink neither raises nor blocks.
-    with AudioFeedback(speech=FakeSpeech(available=False), volume=0.0) as fb:
+    with AudioFeedback(speech=FakeSpeech(available=False), volume=0.0, clock=FakeClock()) as fb:
         fb.go()
         assert fb.flush()
         status = fb.status()
@@ -365,7 +463,7 @@ def test_espeak_speaks_speech_like_audio_and_caches_it(tmp_path) -> None:
 
 @needs_espeak
 def test_recognised_gesture_is_spoken_by_espeak(sink) -> None:
-    with AudioFeedback(sink) as fb:
+    with AudioFeedback(sink, clock=FakeClock()) as fb:
         fb.recognised("wave", 0.9)
         (played,) = sink.wait_for(1)
     earcon = cues.earcon(cues.earcon_index("wave")) * np.float32(fb.volume)

@@ -160,8 +160,3 @@ def earcon_frequencies(index: int) -> tuple[float, float, float]:
 def earcon(index: int) -> np.ndarray:
     """Gesture earcon ``index``: three 60 ms notes, 210 ms in all."""
     return notes(earcon_frequencies(index), harmonics=(1.0, 0.4, 0.15), decay=6.0)
-
-
-def to_int16(samples: np.ndarray) -> np.ndarray:
-    """Float samples in [-1, 1] as int16 PCM (clipped)."""
-    return (np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16)

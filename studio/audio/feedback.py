@@ -2,8 +2,8 @@
 
 Every public method only files a request and returns; one worker thread renders it (synthesises speech,
 which can take tens of milliseconds) and hands it to the sink. Requests travel on channels: the recorder
-(countdown, go, start, stop), recognition (a gesture or a rejection), the device (connected or not) and
-free speech. Only the newest pending request of a channel is kept, and a recognition that waited longer
+(countdown, go, start, stop), recognition (a gesture or a rejection) and the device (connected or not).
+Only the newest pending request of a channel is kept, and a recognition that waited longer
 than ``max_delay_s`` is dropped, so a burst of results never queues names up behind stale ones. The sink
 plays one sound at a time and a newer one cuts the older off, for the same reason.
 """
@@ -25,8 +25,9 @@ from studio.audio.speech import Speech, SpeechError
 
 log = logging.getLogger(__name__)
 
-RECORDER, RECOGNITION, DEVICE, SPEECH = "recorder", "recognition", "device", "speech"
+RECORDER, RECOGNITION, DEVICE = "recorder", "recognition", "device"
 _SPOKEN_GAP_S = 0.04
+_CLOSE_WAIT_S = 1.0  # close() runs on the GUI thread at quit: never longer than this
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,14 @@ class AudioFeedback:
     ``sink`` defaults to the system output (:class:`~studio.audio.sinks.MiniaudioSink`). ``speak`` says
     gesture names with espeak-ng after their earcon; without espeak-ng the earcon alone plays and
     ``on_notice`` hears why, once. ``on_notice`` is called from the worker thread: a GUI must forward it
-    to its own thread. Nothing here raises into the caller.
+    to its own thread. ``clock`` (seconds, monotonic) dates requests for ``max_delay_s``; tests pass a fake.
+    Nothing here raises into the caller.
     """
 
     def __init__(self, sink: AudioSink | None = None, *, speak: bool = True, earcons: bool = True,
-                 speak_scores: bool = False, volume: float = 0.8, speech: Speech | None = None,
-                 words_per_minute: int = 175, max_delay_s: float = 1.0,
-                 on_notice: Callable[[str], None] | None = None, enabled: bool = True) -> None:
+                 volume: float = 0.8, speech: Speech | None = None, words_per_minute: int = 175,
+                 max_delay_s: float = 1.0, on_notice: Callable[[str], None] | None = None, enabled: bool = True,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         if sink is None:
             from studio.audio.sinks import MiniaudioSink
             sink = MiniaudioSink()
@@ -67,10 +69,10 @@ class AudioFeedback:
         self.speech = speech if speech is not None else Speech(words_per_minute=words_per_minute)
         self.speak = speak
         self.earcons = earcons
-        self.speak_scores = speak_scores
         self.volume = volume
         self.max_delay_s = max_delay_s
         self.on_notice = on_notice
+        self.clock = clock
         self.played = 0  # counters, for tests and the benchmark
         self.superseded = 0
         self.dropped_stale = 0
@@ -108,9 +110,12 @@ class AudioFeedback:
         self._cue(RECORDER, "recording_stopped", cues.recording_stopped)
 
     def recognised(self, name: str, score: float | None = None) -> None:
-        """The gesture's earcon, then its spoken name (with the score as a percentage if ``speak_scores``)."""
-        text = name if score is None or not self.speak_scores else f"{name}, {round(100 * score)} percent"
-        self._request(RECOGNITION, f"recognised:{name}", lambda: self._render_gesture(name, text))
+        """The gesture's earcon, then its spoken name.
+
+        ``score`` is accepted so a caller can pass an event's fields as they are; it is not spoken, because a
+        number after every name slows the feedback down.
+        """
+        self._request(RECOGNITION, f"recognised:{name}", lambda: self._render_gesture(name))
 
     def rejected(self) -> None:
         """Two low falling notes: a movement that matched none of the gestures."""
@@ -123,10 +128,6 @@ class AudioFeedback:
     def disconnected(self) -> None:
         """Two notes falling: the device stopped streaming."""
         self._cue(DEVICE, "disconnected", cues.disconnected)
-
-    def say(self, text: str) -> None:
-        """Speak ``text`` (nothing when speech is unavailable; ``on_notice`` hears why, once)."""
-        self._request(SPEECH, f"say:{text}", lambda: self._speak(text))
 
     # --- configuration ------------------------------------------------------------------------------------
 
@@ -172,12 +173,18 @@ class AudioFeedback:
                                        timeout)
 
     def close(self) -> None:
-        """Stop the worker and release the output; later events do nothing."""
+        """Stop the worker and release the output within about a second; later events do nothing.
+
+        A running espeak-ng is killed rather than waited for; the sink refuses to open after this, so a
+        worker still opening it cannot leave a device behind.
+        """
         with self._cond:
             self._closing = True
             self._pending.clear()
+            self._prewarm.clear()
             self._cond.notify_all()
-        self._worker.join(timeout=5.0)
+        self.speech.close()
+        self._worker.join(timeout=_CLOSE_WAIT_S)
         self.sink.close()
 
     def __enter__(self) -> "AudioFeedback":
@@ -194,11 +201,11 @@ class AudioFeedback:
                 return
             if self._pending.pop(channel, None) is not None:  # the newer request supersedes the waiting one
                 self.superseded += 1
-            self._pending[channel] = _Request(channel, label, render, time.monotonic())
+            self._pending[channel] = _Request(channel, label, render, self.clock())
             self._cond.notify_all()
 
     def _run(self) -> None:
-        if not self.sink.open() and self.sink.reason:
+        if not self.sink.open() and self.sink.reason and not self._closing:
             self._notice(f"No sound: {self.sink.reason}.")
         if self.speak and not self.speech.available:
             self._notice(f"Gesture names are not spoken ({self.speech.reason}); each gesture plays its sound.")
@@ -227,13 +234,13 @@ class AudioFeedback:
                     self._cond.notify_all()
 
     def _play(self, request: _Request) -> None:
-        if request.channel == RECOGNITION and time.monotonic() - request.t > self.max_delay_s:
+        if request.channel == RECOGNITION and self.clock() - request.t > self.max_delay_s:
             self.dropped_stale += 1
             return
         if not self.sink.available:
             return
         samples = request.render()
-        if samples is None or samples.size == 0 or not self._enabled:
+        if samples is None or samples.size == 0 or not self._enabled or self._closing:
             return
         self.sink.play(samples * np.float32(self.volume), cues.RATE, request.label)
         self.played += 1
@@ -250,10 +257,10 @@ class AudioFeedback:
             self._sounds[key] = make()
         return self._sounds[key]
 
-    def _render_gesture(self, name: str, text: str) -> np.ndarray:
+    def _render_gesture(self, name: str) -> np.ndarray:
         index = self.earcon_index(name)
         earcon = self._sound(f"earcon:{index}", lambda: cues.earcon(index))
-        spoken = self._speak(text) if self.speak else None
+        spoken = self._speak(name) if self.speak else None
         if spoken is None:
             return earcon
         if not self.earcons:
@@ -266,7 +273,8 @@ class AudioFeedback:
         try:
             result = self.speech.synthesize(text)
         except SpeechError as err:
-            self._notice(f"Speech failed: {err}")
+            if not self._closing:
+                self._notice(f"Speech failed: {err}")
             return None
         if result is None:
             return None

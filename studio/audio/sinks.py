@@ -162,6 +162,7 @@ class MiniaudioSink:
 
     The device is opened on the first ``open``/``play`` and then kept running, feeding silence between
     sounds, so a cue starts within one buffer (``buffer_ms``) instead of waiting for a device start.
+    After ``close`` it never opens again, even when ``close`` ran while another thread was opening it.
     ``allow_null=True`` accepts miniaudio's null backend (a device that discards samples in real time):
     tests use it to exercise the real playback path on machines without a sound card.
     """
@@ -173,6 +174,7 @@ class MiniaudioSink:
         self.backend = ""
         self._device = None
         self._tried = False
+        self._closed = False
         self._reason = ""
         self._lock = threading.Lock()
         self._sound: np.ndarray | None = None
@@ -225,12 +227,18 @@ class MiniaudioSink:
                     candidate.close()
         if device is None:
             tried = ", ".join(b.name.lower() for b in backends) or "no audio backend is built in"
-            self._reason = f"no audio output device found (tried {tried})"
+            with self._lock:
+                if not self._closed:
+                    self._reason = f"no audio output device found (tried {tried})"
             log.info("audio output unavailable: %s", "; ".join(errors))
             return False
-        self._device = device
-        self.backend = device.backend
-        return True
+        with self._lock:
+            if not self._closed:
+                self._device = device
+                self.backend = device.backend
+                return True
+        self._close_device(device)  # close() ran while the device was opening: do not leak it
+        return False
 
     def _feed(self):
         # Runs on miniaudio's audio thread: only slicing under a short lock, never allocation-heavy work.
@@ -266,11 +274,17 @@ class MiniaudioSink:
         return self._idle.wait(timeout)
 
     def close(self) -> None:
-        self.stop()
-        device, self._device = self._device, None
-        self._tried, self._reason = True, "audio output closed"
+        with self._lock:
+            self._closed, self._tried, self._reason = True, True, "audio output closed"
+            self._sound = None
+            self._idle.set()
+            device, self._device = self._device, None
         if device is not None:
-            try:
-                device.close()
-            except Exception as err:  # closing must never take the app down
-                log.info("closing audio device failed: %s", err)
+            self._close_device(device)  # outside the lock: closing joins the audio thread, which takes it
+
+    @staticmethod
+    def _close_device(device) -> None:  # noqa: ANN001 - a miniaudio.PlaybackDevice
+        try:
+            device.close()
+        except Exception as err:  # closing must never take the app down
+            log.info("closing audio device failed: %s", err)

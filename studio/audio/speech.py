@@ -94,6 +94,8 @@ class Speech:
         self._cache: OrderedDict[str, tuple[np.ndarray, int]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._process: subprocess.Popen | None = None
+        self._closed = False
 
     @property
     def available(self) -> bool:
@@ -105,6 +107,14 @@ class Speech:
         """Why speech is unavailable ("" when it is available)."""
         return self._reason
 
+    def close(self) -> None:
+        """Kill a running espeak-ng at once and synthesise nothing more (at exit: quitting never waits)."""
+        with self._lock:
+            self._closed = True
+            process = self._process
+        if process is not None:
+            process.kill()
+
     def cached(self, text: str) -> bool:
         """Whether ``text`` is already synthesised."""
         with self._lock:
@@ -114,7 +124,7 @@ class Speech:
         return f"{self.voice}|{self.words_per_minute}|{' '.join(text.split())[:MAX_TEXT]}"
 
     def synthesize(self, text: str) -> tuple[np.ndarray, int] | None:
-        """``(samples, rate)`` speaking ``text``; None for blank text or when speech is unavailable.
+        """``(samples, rate)`` speaking ``text``; None for blank text, when speech is unavailable or closed.
 
         Raises :class:`SpeechError` when espeak-ng ran but failed (bad voice, timeout, garbage output).
         """
@@ -127,27 +137,44 @@ class Speech:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         result = self._run(words)
+        if result is None:
+            return None
         with self._lock:
             self._cache[key] = result
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return result
 
-    def _run(self, words: str) -> tuple[np.ndarray, int]:
+    def _run(self, words: str) -> tuple[np.ndarray, int] | None:
         cmd = [str(self._exe), "--stdout", "-v", self.voice, "-s", str(self.words_per_minute), "--", words]
+        with self._lock:  # registered under the lock, so close() either sees the process or stops it starting
+            if self._closed:
+                return None
+            try:
+                process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE,
+                                           creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))  # no flash
+            except OSError as err:  # missing or not executable: no point trying again
+                self._reason = f"espeak-ng could not start ({err.strerror or err}): {INSTALL_HINT}"
+                raise SpeechError(self._reason) from err
+            self._process = process
         try:
-            done = subprocess.run(cmd, capture_output=True, timeout=self.timeout_s, check=False,
-                                  creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))  # no console flash
-        except OSError as err:  # missing or not executable: no point trying again
-            self._reason = f"espeak-ng could not start ({err.strerror or err}): {INSTALL_HINT}"
-            raise SpeechError(self._reason) from err
+            stdout, stderr = process.communicate(timeout=self.timeout_s)
         except subprocess.TimeoutExpired as err:
+            process.kill()
+            process.communicate()
             raise SpeechError(f"espeak-ng took longer than {self.timeout_s:g} s") from err
-        message = done.stderr.decode("utf-8", "replace").strip()
-        if done.returncode != 0 or len(done.stdout) <= 44:
-            raise SpeechError(f"espeak-ng produced no speech: {message or f'exit code {done.returncode}'}")
+        finally:
+            with self._lock:
+                self._process = None
+        with self._lock:
+            if self._closed:  # killed by close(): not a failure worth reporting
+                return None
+        message = stderr.decode("utf-8", "replace").strip()
+        if process.returncode != 0 or len(stdout) <= 44:
+            raise SpeechError(f"espeak-ng produced no speech: {message or f'exit code {process.returncode}'}")
         try:
-            samples, rate = _decode_wav(done.stdout)
+            samples, rate = _decode_wav(stdout)
         except (wave.Error, EOFError) as err:
             raise SpeechError(f"espeak-ng wrote an unreadable WAV: {err}") from err
         return _trim(samples, rate), rate
