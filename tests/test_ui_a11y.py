@@ -186,7 +186,7 @@ def test_keyboard_only_from_empty_project_to_recognised_gesture(window, qtbot):
     assert [g.name for g in project.gestures()] == ["circle cw", "shake"]
 
     # select each gesture with Ctrl+] / Ctrl+[ and record 3 takes of it (the simulator performs it)
-    window.recorder.row_spin.setValue(3)
+    assert window.recorder.row_spin.value() == 3  # takes in a row (the default)
     key(qtbot, window, Qt.Key.Key_BracketLeft, CTRL)
     key(qtbot, window, Qt.Key.Key_BracketLeft, CTRL)
     assert window.library.gesture_list.currentRow() == 0
@@ -303,7 +303,8 @@ def test_recognition_plays_the_gestures_earcon_through_the_audio_package(window,
 
     assert window.library.add_gesture("wave", "wave the hand") and window.library.add_gesture("tap", "tap it")
     sink = RecordingSink()
-    audio = AudioFeedback(sink=sink, speak=False)
+    window.settings.speak_names = False  # the earcon alone: no espeak-ng in this test
+    audio = AudioFeedback(sink=sink)
     try:
         window.feedback.use_audio(audio)
         assert audio.earcon_index("wave") != audio.earcon_index("tap")
@@ -312,5 +313,29 @@ def test_recognition_plays_the_gestures_earcon_through_the_audio_package(window,
         played = [p for p in sink.played if p.label == "recognised:wave"][0]
         assert np.abs(played.samples).max() > 0.05  # a real sound, not silence
         assert "wave, 92%" in window.heard
+        assert sink.labels.count("recognised:wave") == 1
     finally:
         audio.close()
+
+
+def test_each_message_is_announced_once(window):
+    mark = len(window.heard)
+    window.controller.state_changed.emit("failed", "The port vanished.")
+    window.controller.state_changed.emit("failed", "The port vanished.")  # a flapping device
+    window.feedback.say("Device failed. The port vanished.")  # the same words again at once
+    said = window.heard[mark:]
+    assert said == ["Device failed. The port vanished."], said
+    window.recognition.state_changed.emit("Recognising 2 gestures.")
+    window.recognition.state_changed.emit("Recognising 2 gestures.")  # a sync that changed nothing
+    window.recognition.state_changed.emit("Recognising 2 gestures. Rejection calibrated on 1 recording(s).")
+    assert window.heard[-2:] == ["Recognising 2 gestures.",
+                                 "Recognising 2 gestures. Rejection calibrated on 1 recording(s)."]
+
+
+def test_high_contrast_menu_follows_the_preferences(window):
+    from dataclasses import replace
+
+    window.apply_settings(replace(window.settings, high_contrast=True))
+    assert window.contrast_action.isChecked()
+    window.contrast_action.trigger()  # the first Ctrl+Shift+H after that turns it off again
+    assert not window.settings.high_contrast and window.heard[-1] == "High contrast off."

@@ -10,6 +10,7 @@ would announce without a meaningful name; the tests require it to be empty for e
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -111,15 +112,21 @@ class Announcer(QObject):
 
     announced = Signal(str, bool)
 
-    def __init__(self, target: QWidget, history: int = 20) -> None:
+    def __init__(self, target: QWidget, history: int = 20, dedupe_s: float = 2.0) -> None:
         super().__init__(target)
         self._target = target
+        self.dedupe_s = dedupe_s
         self.history: deque[str] = deque(maxlen=history)
+        self._said: dict[str, float] = {}  # text -> when it was last announced
 
     def announce(self, text: str, assertive: bool = False) -> None:
+        """Say ``text`` (assertive: interrupt what the reader is saying); repeats within dedupe_s are dropped."""
         text = " ".join(str(text).split())
-        if not text:
+        now = time.monotonic()
+        if not text or now - self._said.get(text, -1e9) < self.dedupe_s:
             return
+        self._said = {t: when for t, when in self._said.items() if now - when < self.dedupe_s}
+        self._said[text] = now
         self.history.append(text)
         event = QAccessibleAnnouncementEvent(self._target, text)
         event.setPoliteness(QAccessible.AnnouncementPoliteness.Assertive if assertive
@@ -129,6 +136,7 @@ class Announcer(QObject):
 
     @property
     def last(self) -> str:
+        """The latest announcement ("" before the first)."""
         return self.history[-1] if self.history else ""
 
 

@@ -55,7 +55,7 @@ def build_window(args: argparse.Namespace, store: SettingsStore | None = None) -
     window.connect_device(getattr(args, "device", None) or window.settings.last_device or "simulator")
     panel = getattr(args, "panel", None)
     if panel and not window.show_panel(panel):
-        window.statusBar().showMessage(f"No panel called {panel!r}; showing signals.", 10000)
+        window.notify(f"No panel called {panel!r}; showing signals.")
     return window
 
 

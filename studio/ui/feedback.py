@@ -17,8 +17,6 @@ from PySide6.QtWidgets import QApplication
 
 from studio.ui.a11y import Announcer, screen_reader_active
 
-READY_STATES = ("streaming",)
-
 
 class Feedback(QObject):
     """Announcements and audio for ``window`` (a MainWindow). ``audio`` is a studio.audio.AudioFeedback
@@ -33,6 +31,7 @@ class Feedback(QObject):
         self._notices: queue.SimpleQueue = queue.SimpleQueue()  # from the audio thread: plain text only
         self._device_state = ""
         self._recorder_state = "idle"
+        self._model_state = ""
         w = window
         w.controller.state_changed.connect(self._on_device_state)
         w.recorder.state_changed.connect(self._on_recorder_state)
@@ -46,13 +45,13 @@ class Feedback(QObject):
         w.project.undo_stack.indexChanged.connect(self._on_undo_index)
         w.project.gestures_changed.connect(self._on_gestures)
         w.project.project_changed.connect(self._on_gestures)
-        w.statusBar().messageChanged.connect(self._on_status_message)
         self._undo_index = w.project.undo_stack.index()
         self._undo_count = w.project.undo_stack.count()
 
     # -- audio -----------------------------------------------------------------------------------
     @property
     def audio_enabled(self) -> bool:
+        """Whether cues play now: the setting is "on", or "auto" while a screen reader listens."""
         mode = self.window.settings.audio_feedback
         return mode == "on" or (mode == "auto" and screen_reader_active())
 
@@ -65,7 +64,7 @@ class Feedback(QObject):
                 self._on_gestures()
             except Exception as err:  # no audio library or device: say so once, keep working
                 self._audio_failed = f"Audio feedback is unavailable: {err}"
-                self.window.statusBar().showMessage(self._audio_failed, 10000)
+                self.window.notify(self._audio_failed)
         if self._audio is not None:
             # a running screen reader already says the name (the announcement): then only the earcon
             self._audio.speak = bool(self.window.settings.speak_names) and not screen_reader_active()
@@ -89,7 +88,7 @@ class Feedback(QObject):
                 text = self._notices.get_nowait()
             except queue.Empty:
                 return
-            self.window.statusBar().showMessage(text, 10000)
+            self.window.notify(text)
 
     def _play(self, method: str, *args: object, force: bool = False) -> None:
         if not (force or self.audio_enabled):
@@ -99,11 +98,13 @@ class Feedback(QObject):
             getattr(audio, method)(*args)
 
     def close(self) -> None:
+        """Stop the audio thread (the window is closing)."""
         if self._audio is not None:
             self._audio.close()
 
     # -- announcements -------------------------------------------------------------------------
     def say(self, text: str, assertive: bool = False) -> None:
+        """Announce ``text`` to screen readers."""
         self.announcer.announce(text, assertive)
 
     def say_status(self) -> None:
@@ -144,8 +145,9 @@ class Feedback(QObject):
             self.say("Connecting…")
 
     def _on_model_state(self, text: str) -> None:
-        if not text.startswith(("Recognising", "Loading")):  # not after every edit, only news
+        if text != self._model_state and not text.startswith("Loading"):  # news only, not every sync
             self.say(text)
+        self._model_state = text
 
     def _on_countdown(self, seconds_left: int) -> None:
         r = self.window.recorder
@@ -163,7 +165,10 @@ class Feedback(QObject):
         if state == "countdown" and previous != "countdown":
             self.say(f"Get ready to perform {gesture}.")
         elif state == "recording":
-            self._play("recording_started")
+            if previous == "countdown" and r.beep_check.isChecked() and r.countdown_spin.value() > 0:
+                self._play("go")  # the countdown's last, higher beep is the start signal
+            else:
+                self._play("recording_started")
             self.say(f"Recording. Perform {gesture} now.", assertive=True)
         elif state == "review":
             self._play("recording_stopped")
@@ -193,7 +198,3 @@ class Feedback(QObject):
         elif index > 0 and stack.command(index - 1) is not None:
             self.say(f"{stack.command(index - 1).text()}.")
         self._undo_index, self._undo_count = index, stack.count()
-
-    def _on_status_message(self, text: str) -> None:
-        if text:
-            self.say(text)

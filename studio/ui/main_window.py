@@ -69,10 +69,10 @@ class MainWindow(QMainWindow):
         self.outputs = OutputsService(self.project, parent=self)
         self.outputs_panel = OutputsPanel(self.outputs)
         self.recognition.add_event_sink(self.outputs.sink)  # on the runner thread: no GUI-timer delay
-        self.outputs.error.connect(lambda text: self.statusBar().showMessage(f"Output problem: {text}", 10000))
+        self.outputs.error.connect(lambda text: self.notify(f"Output problem: {text}", assertive=True))
         self.quality.report_ready.connect(lambda _r: self.library._show_selected())
-        self.project.edit_failed.connect(lambda text: self.statusBar().showMessage(text, 10000))
-        self.recognition.enrolled.connect(lambda name, seconds: self.statusBar().showMessage(
+        self.project.edit_failed.connect(lambda text: self.notify(text, assertive=True))
+        self.recognition.enrolled.connect(lambda name, seconds: self.notify(
             f"Recogniser updated for '{name}' in {seconds * 1000:.0f} ms.", 5000))
         self.library.gesture_selected.connect(self.recorder.select_gesture)
         self.recorder.state_changed.connect(
@@ -118,6 +118,11 @@ class MainWindow(QMainWindow):
         """Add a tab; ``show_panel(key)`` brings it to the front."""
         self.panels[key] = widget
         self.tabs.addTab(widget, title)
+
+    def notify(self, text: str, ms: int = 10000, assertive: bool = False) -> None:
+        """Show ``text`` in the status bar and announce it to screen readers."""
+        self.statusBar().showMessage(text, ms)
+        self.feedback.say(text, assertive)
 
     def show_panel(self, key: str, focus: bool = False) -> bool:
         """Bring panel ``key`` to the front; with ``focus``, move the keyboard focus into it and say so."""
@@ -310,6 +315,7 @@ class MainWindow(QMainWindow):
         for f in fields(new):
             setattr(self.settings, f.name, getattr(new, f.name))
         s = self.settings
+        self.contrast_action.setChecked(s.high_contrast)
         self.plot.set_time_window(s.time_window_s)
         self.fast_timer.setInterval(max(5, int(1000 / s.plot_fps)))
         self.live_view.sensitivity.setValue(int(round(s.sensitivity * 100)))

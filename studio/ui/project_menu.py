@@ -82,7 +82,7 @@ class ProjectMenu:
         return True
 
     def _error(self, title: str, text: str, quiet: bool = False) -> None:
-        self.window.statusBar().showMessage(f"{title}: {text}", 15000)
+        self.window.notify(f"{title}: {text}", 15000)
         if not quiet and self.window.isVisible() and not getattr(self.window, "headless", False):
             QMessageBox.warning(self.window, title, text)
 
@@ -142,7 +142,7 @@ class ProjectMenu:
                 return
             self.model.undo_stack.clear()  # imported rows are not on the undo stack
             self.model.notify(gestures=True, takes_of=-1)
-            self.window.statusBar().showMessage(f"Imported {len(added)} gesture(s).", 8000)
+            self.window.notify(f"Imported {len(added)} gesture(s).", 8000)
 
     def export_set_dialog(self) -> None:
         if self.model.project is None:
@@ -154,7 +154,7 @@ class ProjectMenu:
             except ProjectError as err:
                 self._error("The gesture set could not be exported", str(err))
                 return
-            self.window.statusBar().showMessage(f"Exported to {written}.", 8000)
+            self.window.notify(f"Exported to {written}.", 8000)
 
     def export_csv_dialog(self) -> None:
         if self.model.project is None:
@@ -166,4 +166,4 @@ class ProjectMenu:
             except ProjectError as err:
                 self._error("The takes could not be exported", str(err))
                 return
-            self.window.statusBar().showMessage(f"Wrote {len(files)} file(s) to {folder}.", 8000)
+            self.window.notify(f"Wrote {len(files)} file(s) to {folder}.", 8000)
