@@ -273,8 +273,11 @@ class MainWindow(QMainWindow):
         from studio.ui.phone_dialog import PhoneDialog
 
         dialog = PhoneDialog(self)
-        if dialog.exec():
-            self.connect_device(dialog.uri())
+        try:
+            if dialog.exec():
+                self.connect_device(dialog.uri())
+        finally:
+            dialog.deleteLater()
 
     def _calibrate(self) -> None:
         self.show_panel("live")
@@ -298,7 +301,9 @@ class MainWindow(QMainWindow):
             self.feedback.say("High contrast on." if on else "High contrast off.")
 
     def show_shortcuts(self) -> None:
-        ShortcutSheet(self.menuBar(), self).exec()
+        sheet = ShortcutSheet(self.menuBar(), self)
+        sheet.exec()
+        sheet.deleteLater()
 
     def _about(self) -> None:
         QMessageBox.about(self, "UniMotion Gesture Studio",

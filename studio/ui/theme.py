@@ -145,6 +145,7 @@ def colours() -> Theme:
 
 
 def font_scale() -> float:
+    """The current text size factor (1.0 without a running application)."""
     return theme_manager().font_scale if QApplication.instance() is not None else 1.0
 
 
