@@ -304,7 +304,7 @@ def test_recognition_plays_the_gestures_earcon_through_the_audio_package(window,
     assert window.library.add_gesture("wave", "wave the hand") and window.library.add_gesture("tap", "tap it")
     sink = RecordingSink()
     window.settings.speak_names = False  # the earcon alone: no espeak-ng in this test
-    audio = AudioFeedback(sink=sink)
+    audio = AudioFeedback(sink=sink, max_delay_s=60.0)  # never stale, however slow the machine
     try:
         window.feedback.use_audio(audio)
         assert audio.earcon_index("wave") != audio.earcon_index("tap")
