@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import ipaddress
 import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,34 +19,23 @@ import pytest
 from studio.devices.base import DeviceError
 from studio.devices.phone.fakes import G, FakePhyphox, FakeSensorServer, post, sensor_logger_batch
 from studio.devices.phone.guide import APPS, EXPERIMENT_FILE, lan_ip, qr_matrix
-from studio.devices.phone.merge import ImuMerger
+from studio.devices.phone.common import PhoneSource
+from studio.devices.phone.merge import ClockWentBack, ImuMerger
 from studio.devices.phone.phyphox import STOCK_ACC, STOCK_GYRO, buffers_from_config
 from studio.devices.registry import open_source
 from studio.devices.runner import State, StreamRunner
 from studio.signals.stream import Chunk
+from source_reading import read_samples, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(60)
 
 
-def wait_until(condition, timeout: float = 10.0, step: float = 0.01) -> None:  # noqa: ANN001
-    """Poll ``condition`` until it holds (fails the test after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(step)
-
-
 def collect(source, n: int, timeout: float = 10.0) -> Chunk:  # noqa: ANN001
-    """Read at least ``n`` samples from an open source."""
-    chunks, got, deadline = [], 0, time.monotonic() + timeout
-    while got < n:
-        assert time.monotonic() < deadline, f"only {got} of {n} samples arrived"
-        chunk = source.read(0.1)
-        if chunk is not None:
-            chunks.append(chunk)
-            got += len(chunk)
+    """At least ``n`` samples read from an open source, as one chunk (fails the test otherwise)."""
+    chunks = read_samples(source, n, timeout)
+    got = sum(len(c) for c in chunks)
+    assert got >= n, f"only {got} of {n} samples arrived"
     return Chunk.concat(chunks, 6)
 
 
@@ -128,7 +119,7 @@ def test_phyphox_streams_canonical_units_on_a_uniform_grid(phyphox):
 def test_phyphox_asks_only_for_new_values():
     fake = FakePhyphox(measuring=True)
     try:
-        wait_until(lambda: fake.tick() > 50, timeout=5)   # data from before we connect
+        assert wait_until(lambda: fake.tick() > 50, 5)   # data from before we connect
         source = open_source(fake.uri)
         source.open()
         chunk = collect(source, 100)
@@ -204,13 +195,13 @@ def test_phyphox_dropped_mid_stream_reconnects_and_resumes(phyphox):
                           on_status=lambda s, m: statuses.append(s), backoff=(0.1,))
     runner.start()
     try:
-        wait_until(lambda: sum(received) > 50)
+        assert wait_until(lambda: sum(received) > 50, 10)
         phyphox.drop = True                       # the phone stops answering (Wi-Fi gone, app closed)
-        wait_until(lambda: State.RECONNECTING in statuses)
+        assert wait_until(lambda: State.RECONNECTING in statuses, 10)
         assert "Lost the connection to phyphox" in runner.message or "No answer" in runner.message
         before = sum(received)
         phyphox.drop = False
-        wait_until(lambda: runner.state == State.STREAMING and sum(received) > before + 50)
+        assert wait_until(lambda: runner.state == State.STREAMING and sum(received) > before + 50, 10)
         assert runner.reconnects >= 1
     finally:
         runner.stop()
@@ -223,7 +214,8 @@ def test_phyphox_paused_or_switched_experiment(phyphox):
         collect(source, 20)
         with phyphox.lock:
             phyphox.elapsed, phyphox.started_at = time.monotonic() - phyphox.started_at, None   # the user pauses
-        wait_until(lambda: source.read(0.05) is None and any("paused" in str(n) for n in source.notices))
+        assert wait_until(lambda: source.read(0.05) is None and any("paused" in str(n) for n in source.notices),
+                          10)
         phyphox.session = "another"                       # ...and opens another experiment
         with pytest.raises(DeviceError) as caught:
             collect(source, 1000, timeout=5)
@@ -281,7 +273,7 @@ def test_sensorserver_dropped_connection_reconnects_through_the_runner():
                           on_status=lambda s, m: statuses.append(s), backoff=(0.1,))
     runner.start()
     try:
-        wait_until(lambda: fake.connections >= 2 and sum(received) > 60)
+        assert wait_until(lambda: fake.connections >= 2 and sum(received) > 60, 10)
         assert State.RECONNECTING in statuses and runner.reconnects >= 1
     finally:
         runner.stop()
@@ -347,7 +339,7 @@ def test_sensor_logger_without_gravity_or_gyroscope_streams_with_notices(logger)
     assert post(url, sensor_logger_batch(T0, 200, total=False, gyro=False)) == 200
     chunk = collect(source, 150)
     np.testing.assert_allclose(chunk.data[:, 2], 0.0, atol=1e-6)
-    wait_until(lambda: len(source.notices) >= 2, timeout=3)
+    assert wait_until(lambda: len(source.notices) >= 2, 3)
     text = " ".join(str(n) for n in source.notices)
     assert "without gravity" in text and "gyroscope" in text
 
@@ -449,19 +441,20 @@ def test_bench_phone_prints_one_line_per_app(capsys):
     assert all(r["latency_ms_p50"] is not None and r["latency_ms_p50"] > 0 for r in rows)
 
 
-def test_device_time_is_re_anchored_after_a_pause(monkeypatch):
-    from studio.devices.phone import common
+class Quiet(PhoneSource):
+    """A phone source whose readings the test hands over itself with :meth:`put`."""
 
-    class Quiet(common.PhoneSource):
-        def _connect(self) -> None:
-            pass
+    def _connect(self) -> None:
+        pass
 
-        def _reader(self) -> None:
-            pass
+    def _reader(self, stop) -> None:  # noqa: ANN001
+        pass
 
+
+def test_device_time_is_re_anchored_after_a_pause():
     clock = [100.0]
-    monkeypatch.setattr(common.time, "monotonic", lambda: clock[0])
     source = Quiet("test", 100.0)
+    source.clock = lambda: clock[0]      # this source's clock only: other threads keep real time
     source.open()
     source.put("gyro", np.arange(0, 3.0, 0.01), np.zeros((300, 3)), "rad/s")
     source.put("acc", np.arange(0, 1.0, 0.01), np.ones((100, 3)), "g")
@@ -494,3 +487,142 @@ def test_a_wrong_ip_reads_as_timed_out():
 
     assert _why(urllib.error.URLError(socket.timeout("timed out"))) == "timed out"
     assert _why(urllib.error.URLError(ConnectionRefusedError())) == "connection refused"
+
+
+# --- faults the review found ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def ssh_server():
+    """A TCP service that is not HTTP at all: it greets every connection with an SSH banner."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:   # the listener was closed: the test is over
+                return
+            with conn:
+                conn.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")
+                conn.recv(4096)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    listener.close()
+    thread.join(5)
+
+
+def test_phyphox_address_of_an_ssh_server_is_a_plain_not_phyphox_error(ssh_server):
+    source = open_source(f"phyphox://127.0.0.1:{ssh_server}?timeout=2")
+    with pytest.raises(DeviceError) as caught:
+        source.open()
+    assert "not like phyphox" in caught.value.message and not caught.value.transient
+    assert "Allow remote access" in caught.value.fix
+
+
+def test_phyphox_config_with_a_number_for_inputs_is_a_plain_error(phyphox):
+    phyphox.config = lambda: {"title": "odd", "inputs": 5}
+    source = open_source(phyphox.uri)
+    with pytest.raises(DeviceError) as caught:
+        source.open()
+    assert "not like phyphox" in caught.value.message and "inputs" in caught.value.message
+
+
+def test_an_unexpected_error_while_connecting_becomes_a_plain_device_error():
+    class Broken(Quiet):
+        def _connect(self) -> None:
+            raise KeyError("status")
+
+    source = Broken("10.0.0.9:8080")
+    with pytest.raises(DeviceError) as caught:
+        source.open()
+    assert "does not understand" in caught.value.message and "KeyError" in caught.value.message
+    assert caught.value.fix and source._thread is None
+
+
+def test_a_reader_outliving_close_never_feeds_the_next_connection():
+    release = threading.Event()
+
+    class Slow(Quiet):
+        join_s = 0.01
+        opened = 0
+
+        def _reader(self, stop) -> None:  # noqa: ANN001
+            Slow.opened += 1
+            if Slow.opened == 1:     # the first connection's request hangs past close()
+                release.wait(10)
+                self.put("acc", np.arange(0, 1.0, 0.01), np.ones((100, 3)), "g")
+                self.put("gyro", np.arange(0, 1.0, 0.01), np.ones((100, 3)), "rad/s")
+
+    source = Slow("test")
+    source.open()
+    old = source._thread
+    source.close()
+    assert old.is_alive()
+    source.open()
+    release.set()
+    old.join(10)
+    assert not old.is_alive() and source.read(0) is None
+    source.close()
+
+
+def test_phyphox_request_timeouts_are_bounded_so_close_can_wait_for_them():
+    source = open_source("phyphox://10.0.0.2?timeout=5")
+    assert source.timeout_s == 5 and source.join_s > source.timeout_s
+    with pytest.raises(DeviceError, match="out of range"):
+        open_source("phyphox://10.0.0.2?timeout=30")
+
+
+def test_merger_refuses_readings_from_a_clock_that_went_back():
+    merger = ImuMerger(100.0)
+    merger.add("acc", np.arange(0, 3.0, 0.01), np.ones((300, 3)))
+    merger.add("acc", np.arange(2.5, 3.5, 0.01), np.ones((100, 3)))     # overlap re-sent: not a jump
+    with pytest.raises(ClockWentBack):
+        merger.add("acc", np.arange(0, 0.5, 0.01), np.ones((50, 3)))
+
+
+def test_phyphox_clear_data_reconnects_and_streams_again():
+    fake = FakePhyphox(measuring=True)
+    with fake.lock:
+        fake.started_at -= 5.0            # five seconds measured before the studio connects
+    messages: list[str] = []
+    received: list[int] = []
+    runner = StreamRunner(open_source(fake.uri), on_chunk=lambda c: received.append(len(c)),
+                          on_status=lambda s, m: messages.append(m), backoff=(0.1,))
+    runner.start()
+    try:
+        assert wait_until(lambda: sum(received) > 30, 10)
+        fake.clear()                      # the user taps "Clear data": time starts again at 0
+        assert wait_until(lambda: runner.reconnects >= 1, 10)
+        assert any("restarted its measurement" in m for m in messages)
+        before = sum(received)
+        assert wait_until(lambda: runner.state == State.STREAMING and sum(received) > before + 30, 10)
+    finally:
+        runner.stop()
+        fake.close()
+
+
+def test_sensor_logger_refuses_a_non_numeric_content_length(logger):
+    import http.client
+
+    from studio.devices.phone.sensorlogger import _Handler
+
+    source, url = logger
+    conn = http.client.HTTPConnection("127.0.0.1", source.bound_port, timeout=5)
+    conn.putrequest("POST", "/push")
+    conn.putheader("Content-Length", "lots")
+    conn.endheaders()
+    assert conn.getresponse().status == 400
+    conn.close()
+    assert source.stats.parse_errors == 1
+    assert 0 < _Handler.timeout <= 30     # a half-open POST cannot hold a request thread forever
+
+
+def test_packaged_app_bundles_the_phyphox_experiment():
+    tree = ast.parse((ROOT / "packaging" / "studio.spec").read_text())
+    bundled = {elt.value for node in ast.walk(tree) if isinstance(node, ast.For) and isinstance(node.iter, ast.Tuple)
+               for elt in node.iter.elts if isinstance(elt, ast.Constant)}
+    assert "phone" in bundled and EXPERIMENT_FILE.parent.name == "phone"

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from studio.devices import faults
+from studio.devices import faults, uri_params
 from studio.devices.base import Source
 from studio.devices.formats import FORMATS, Parser, Sample, Timestamper, detect_format, make_parser
 from studio.signals.stream import CANONICAL_CHANNELS, CANONICAL_UNITS, Chunk, StreamInfo
@@ -204,8 +204,5 @@ def from_uri(uri) -> SerialSource:
     except ValueError as exc:
         raise faults.bad_config(f"Bad number in {uri.text!r}: {exc}.") from exc
     fmt = params.pop("format", "auto")
-    unknown = set(params) - set(_CSV_OPTIONS)
-    if unknown:
-        raise faults.bad_config(f"Unknown serial option(s) {', '.join(sorted(unknown))} in {uri.text!r}.",
-                                "Known: format, baud, rate, probe, " + ", ".join(_CSV_OPTIONS) + ".")
+    uri_params.check_params(params, ("format", "baud", "rate", "probe", *_CSV_OPTIONS), "serial option", uri.text)
     return SerialSource(uri.target, fmt, baud, rate, probe, params)

@@ -18,6 +18,7 @@ from collections import deque
 
 import numpy as np
 
+from studio.devices import uri_params
 from studio.devices.base import DeviceError, Source
 from studio.signals.stream import Chunk, StreamInfo
 from studio.synth import GESTURES, Domain, idle, shapes
@@ -156,26 +157,8 @@ class SimulatedIMU(Source):
         return Chunk(self._t0 + t, data, seq)
 
 
-def _flag(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise DeviceError(f"Simulator setting {name}={value!r} is not a yes/no value.", f"Use {name}=1 or {name}=0.")
-
-
 def _number(params: dict[str, str], name: str, default: float, kind: type = float) -> float:
-    if name not in params:
-        return default
-    try:
-        value = kind(params[name])
-    except ValueError:
-        raise DeviceError(f"Simulator setting {name}={params[name]!r} is not a number.",
-                          f"Give a number, e.g. {name}={default}.") from None
-    if not math.isfinite(value):
-        raise DeviceError(f"Simulator setting {name}={params[name]!r} must be finite.")
-    return value
+    return uri_params.number(params, name, default, kind=kind, what="Simulator setting")
 
 
 _PARAMS = ("rate", "seed", "realtime", "gesture", "domain", "chunk", "drop")
@@ -188,9 +171,7 @@ def from_uri(uri) -> SimulatedIMU:  # noqa: ANN001 - a registry.DeviceURI
     not realtime) and ``drop=P`` (simulate losing each sample with probability P).
     """
     params = dict(uri.params)
-    unknown = sorted(set(params) - set(_PARAMS))
-    if unknown:
-        raise DeviceError(f"Unknown simulator setting(s): {', '.join(unknown)}.", f"Known: {', '.join(_PARAMS)}.")
+    uri_params.check_params(params, _PARAMS, "simulator setting")
     rate = _number(params, "rate", 100.0)
     if not 1.0 <= rate <= MAX_RATE_HZ:
         raise DeviceError(f"Simulator rate {rate:g} Hz is out of range.",
@@ -211,7 +192,7 @@ def from_uri(uri) -> SimulatedIMU:  # noqa: ANN001 - a registry.DeviceURI
     domain = presets[domain_name]()
     if domain.rate_hz is not None:  # the simulator streams at its own rate; rate randomisation is for data sets
         domain = domain.with_(rate_hz=None)
-    source = SimulatedIMU(rate, seed, _flag(params.get("realtime", "1"), "realtime"), domain, chunk or None, drop)
+    source = SimulatedIMU(rate, seed, uri_params.flag(params, "realtime", True, "Simulator setting"), domain, chunk or None, drop)
     gesture = params.get("gesture")
     if gesture is not None:
         if gesture not in GESTURES:

@@ -41,7 +41,7 @@ def _measure(name: str, source, seconds: float, taken_at) -> dict:  # noqa: ANN0
                 lost += int(chunk.seq[0] - last_seq - 1)
             lost += int(chunk.seq[-1] - chunk.seq[0] + 1 - len(chunk))
             last_seq = int(chunk.seq[-1])
-            latency.extend(now - taken_at(t - source._offset) for t in chunk.t.tolist())
+            latency.extend(now - taken_at(t - source.clock_offset) for t in chunk.t.tolist())
     finally:
         source.close()
     ms = np.asarray(latency) * 1000.0

@@ -5,6 +5,9 @@ Each app's module only has to connect (in :meth:`PhoneSource._connect`), run its
 :meth:`PhoneSource._reader`) and hand readings over with :meth:`PhoneSource.put` in the phone's own
 units; a fault found by the reader travels through the same queue, so :meth:`read` raises it on the
 runner thread (a dropped connection as a transient :class:`DeviceError`: the runner reconnects).
+
+Each :meth:`PhoneSource.open` makes a fresh :class:`Link` (stop event + queue) for its reader: a reader
+from an earlier connection that is still finishing a request can only feed its own, stopped link.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import numpy as np
 
 from studio.devices.base import DeviceError, Source
 from studio.devices.faults import DeviceFault, FaultKind
-from studio.devices.phone.merge import ImuMerger
+from studio.devices.phone.merge import ClockWentBack, ImuMerger
 from studio.signals.stream import CANONICAL_CHANNELS, Chunk, StreamInfo
 from studio.signals.units import to_canonical
 
@@ -51,11 +54,31 @@ def dropped(what: str, address: str, why: str = "") -> DeviceFault:
                        "the studio reconnects by itself.", transient=True, kind=FaultKind.UNPLUGGED)
 
 
+def restarted(what: str, why: str) -> DeviceFault:
+    """The phone's measurement started over (its clock went back): transient, so the runner reconnects."""
+    return phone_fault(f"The phone restarted its measurement ({why}).",
+                       f"Reconnecting to {what} to follow the new measurement.", transient=True)
+
+
+class Link:
+    """One connection's stop signal and queue; items put after it was stopped are dropped."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+
+    def put(self, item: object) -> None:
+        """Queue ``item`` unless this connection was closed."""
+        if not self.stop.is_set():
+            self.queue.put(item)
+
+
 class PhoneSource(Source):
     """Base of the phone sources: subclasses connect and run a reader that calls :meth:`put`."""
 
     app_name = "the phone app"
     slow_fix = "Raise the sampling rate in the app's settings."   # what to do when readings come too slowly
+    join_s = 2.0   # how long close() waits for the reader: at least its longest blocking call
 
     def __init__(self, address: str, rate_hz: float = 100.0) -> None:
         super().__init__()
@@ -65,9 +88,11 @@ class PhoneSource(Source):
         self.rate_hz = float(rate_hz)
         self.has_gyro: bool | None = None    # None: not known yet
         self.gravity_included = True
-        self.last_data_at = 0.0               # time.monotonic() of the last reading
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._stop = threading.Event()
+        self.clock = time.monotonic           # host clock for arrival times (tests replace it)
+        self.last_data_at = 0.0               # clock() of the last reading
+        self._link = Link()
+        self._link.stop.set()
+        self._local = threading.local()       # .link: the connection a reader or request thread feeds
         self._thread: threading.Thread | None = None
         self._merger = ImuMerger(self.rate_hz)
         self._offset: float | None = None     # host monotonic time minus device time
@@ -81,8 +106,8 @@ class PhoneSource(Source):
         """Reach the phone (or start listening); raise a :class:`DeviceFault` saying why not."""
 
     @abstractmethod
-    def _reader(self) -> None:
-        """Run until :attr:`_stop` is set, calling :meth:`put`; raise a DeviceError on a fault."""
+    def _reader(self, stop: threading.Event) -> None:
+        """Run until ``stop`` is set, calling :meth:`put`; raise a DeviceError on a fault."""
 
     def _disconnect(self) -> None:
         """Release what :meth:`_connect` took (called after the reader thread ended)."""
@@ -96,6 +121,12 @@ class PhoneSource(Source):
     def channels_present(self) -> tuple[str, ...]:
         """Canonical channels the phone actually sends (gyro ones only once a gyroscope reported)."""
         return CANONICAL_CHANNELS if self.has_gyro is not False else CANONICAL_CHANNELS[:3]
+
+    @property
+    def clock_offset(self) -> float | None:
+        """Host :attr:`clock` time minus the phone's device time, as used for chunk times (None
+        until the first chunk): ``chunk.t - clock_offset`` is the device time of each sample."""
+        return self._offset
 
     @property
     def measured_rate_hz(self) -> float:
@@ -118,7 +149,7 @@ class PhoneSource(Source):
         if 0 < measured < SLOW_FRACTION * self.rate_hz and len(self._arrivals) >= 10:
             out.append(phone_fault(f"{self.app_name} sends only {measured:.0f} readings a second (the studio "
                                    f"streams {self.rate_hz:g}): quick gestures get smoothed away.", self.slow_fix))
-        if self._thread is not None and time.monotonic() - max(self.last_data_at, self._opened_at) > IDLE_NOTICE_S:
+        if self._thread is not None and self.clock() - max(self.last_data_at, self._opened_at) > IDLE_NOTICE_S:
             out.append(phone_fault(f"No data from {self.app_name} for a while.",
                                    "Check that the measurement or recording is running on the phone."))
         return out
@@ -126,20 +157,31 @@ class PhoneSource(Source):
     def open(self) -> None:
         if self._thread is not None:
             return
-        self._stop.clear()
-        self._queue = queue.SimpleQueue()
+        link = self._link = Link()
         self._merger = ImuMerger(self.rate_hz)
         self._offset, self.has_gyro = None, None
-        self._connect()
-        self._opened_at = time.monotonic()
-        self._thread = threading.Thread(target=self._run_reader, name=f"phone:{self.address}", daemon=True)
+        try:
+            self._connect()
+        except DeviceError:
+            link.stop.set()
+            raise
+        except Exception as exc:  # an answer no parser expected must reach the user as words, not a traceback
+            link.stop.set()
+            self._disconnect()
+            raise phone_fault(f"{self.app_name} at {self.address} answered in a way the studio does not understand "
+                              f"({type(exc).__name__}: {exc}).",
+                              f"Check that the address is the one {self.app_name} shows, and that the app is "
+                              "up to date.", kind=FaultKind.BAD_CONFIG) from exc
+        self._opened_at = self.clock()
+        self._thread = threading.Thread(target=self._run_reader, args=(link,), name=f"phone:{self.address}",
+                                        daemon=True)
         self._thread.start()
 
     def close(self) -> None:
-        self._stop.set()
+        self._link.stop.set()
         thread, self._thread = self._thread, None
         if thread is not None:
-            thread.join(2.0)
+            thread.join(self.join_s)
         self._disconnect()
 
     def read(self, timeout: float = 0.1) -> Chunk | None:
@@ -155,7 +197,7 @@ class PhoneSource(Source):
             if remaining <= 0:
                 return None
             try:
-                item = self._queue.get(timeout=min(remaining, 0.05))
+                item = self._link.queue.get(timeout=min(remaining, 0.05))
             except queue.Empty:
                 item = None
 
@@ -166,7 +208,14 @@ class PhoneSource(Source):
         t = np.asarray(t, np.float64).reshape(-1)
         if t.size == 0:
             return
-        self._queue.put((kind, t, to_canonical(np.asarray(xyz, np.float32).reshape(-1, 3), unit)))
+        self.feeding().put((kind, t, to_canonical(np.asarray(xyz, np.float32).reshape(-1, 3), unit)))
+
+    def feeding(self, link: Link | None = None) -> Link:
+        """The connection the calling thread feeds; with ``link``, make this thread feed that one
+        (a request thread of a listener passes the link its listener was opened with)."""
+        if link is not None:
+            self._local.link = link
+        return getattr(self._local, "link", None) or self._link
 
     def notice(self, fault: DeviceFault) -> None:
         """Show ``fault`` as a lasting notice (e.g. acceleration without gravity)."""
@@ -178,20 +227,21 @@ class PhoneSource(Source):
         self.stats.parse_errors += 1
 
     # -- internals ---------------------------------------------------------------------------------
-    def _run_reader(self) -> None:
+    def _run_reader(self, link: Link) -> None:
+        self.feeding(link)
         try:
-            self._reader()
+            self._reader(link.stop)
         except DeviceError as err:
-            self._queue.put(err)
+            link.put(err)
         except Exception as exc:  # a bug or an unexpected library error must not kill the stream silently
-            self._queue.put(dropped(self.app_name, self.address, f"{type(exc).__name__}: {exc}"))
+            link.put(dropped(self.app_name, self.address, f"{type(exc).__name__}: {exc}"))
 
     def _drain(self, item: object = None) -> Chunk | None:
-        now = time.monotonic()
+        now = self.clock()
         while True:
             if item is None:
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._link.queue.get_nowait()
                 except queue.Empty:
                     break
             if isinstance(item, DeviceError):
@@ -202,7 +252,10 @@ class PhoneSource(Source):
                 self.has_gyro = True
             else:
                 self._arrivals.append((now, int(t.size)))
-            self._merger.add(kind, t, xyz)
+            try:
+                self._merger.add(kind, t, xyz)
+            except ClockWentBack as jump:
+                raise restarted(self.app_name, str(jump)) from None
             item = None
         wait = self.has_gyro is None and now - self._opened_at < GYRO_WAIT_S
         if self.has_gyro is None and not wait and self._merger.acc.t.size:

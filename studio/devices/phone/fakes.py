@@ -128,6 +128,14 @@ class FakePhyphox:
                 self.gyr.advance(self.elapsed)
             return len(self.acc.t)
 
+    def clear(self) -> None:
+        """phyphox's "Clear data" while measuring: the buffers empty, the experiment clock starts at 0
+        again, the session stays the same."""
+        with self.lock:
+            self.acc = _Sampled(self.rate, 0.0, acc_at)
+            self.gyr = _Sampled(self.rate * 1.03, 0.37, gyro_at)
+            self.elapsed, self.started_at = 0.0, time.monotonic()
+
     def handle(self, req: BaseHTTPRequestHandler) -> None:
         if self.drop:
             req.close_connection = True

@@ -6,6 +6,8 @@ streams have reached, interpolating each linearly (:func:`numpy.interp`, as in
 :func:`studio.signals.units.resample`). A gap in the accelerometer longer than ``max_gap_s`` is not
 bridged: its grid points are skipped, so the sequence numbers show the loss. A gyroscope gap, a
 gyroscope that stalls, or a phone without one gives NaN gyro channels (missing, never faked).
+Readings that jump back in time by more than :data:`JUMP_BACK_S` (the phone cleared its data and
+started over) raise :class:`ClockWentBack` instead of being dropped as repeats.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from studio.signals.stream import Chunk
 
 TOLERANCE_S = 1e-6   # timestamps closer than this are the same instant
 GYRO_STALL_S = 1.0   # a gyroscope this far behind the accelerometer no longer holds the stream back
+JUMP_BACK_S = 1.0    # new readings this far behind the newest one mean the device clock started over
+
+
+class ClockWentBack(ValueError):
+    """A sensor's readings jumped back in time: the phone restarted its measurement."""
 
 
 class _Stream:
@@ -31,6 +38,8 @@ class _Stream:
         t = np.asarray(t, np.float64).reshape(-1)
         x = np.asarray(x, np.float32).reshape(-1, 3)
         keep = np.isfinite(t)
+        if self.t.size and keep.any() and t[keep].max() < self.t[-1] - JUMP_BACK_S:
+            raise ClockWentBack(f"its clock went back from {self.t[-1]:.2f} s to {t[keep].max():.2f} s")
         if self.t.size:
             keep &= t > self.t[-1]  # a repeated or older reading (re-sent after a poll) adds nothing
         t, x = t[keep], x[keep]

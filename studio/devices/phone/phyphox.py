@@ -12,8 +12,10 @@ URI: ``phyphox://192.168.1.20:8080?rate=100&poll=0.04&start=1``.
 
 from __future__ import annotations
 
+import http.client
 import json
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,10 +26,13 @@ import numpy as np
 
 from studio.devices.base import DeviceError
 from studio.devices.faults import FaultKind
-from studio.devices.phone.common import PhoneSource, dropped, phone_fault, unreachable
+from studio.devices.phone.common import PhoneSource, dropped, phone_fault, restarted, unreachable
+from studio.devices.phone.merge import JUMP_BACK_S
 from studio.signals.stream import StreamInfo
 
 DEFAULT_PORT = 8080
+MAX_TIMEOUT_S = 5.0   # a request never blocks longer, so close() can wait for the reader to end
+STALL_PROBE_S = 0.5   # measuring but no new values for this long: check whether phyphox cleared its data
 EXPERIMENT_FIX = ("In phyphox open \"Acceleration with g\" (acceleration only) or the studio's own experiment "
                   "(resources/phone/studio-imu.phyphox: acceleration with g and gyroscope), then tick "
                   "\"Allow remote access\" in its menu.")
@@ -54,7 +59,8 @@ STOCK_GYRO = Buffers("gyrX", "gyrY", "gyrZ", "gyr_time")    # "Gyroscope (rotati
 def buffers_from_config(config: dict) -> dict[str, Buffers]:
     """Sensor name -> its buffers, from phyphox's ``/config`` answer (inputs with x, y, z and t)."""
     found: dict[str, Buffers] = {}
-    for entry in config.get("inputs") or []:
+    inputs = config.get("inputs")
+    for entry in inputs if isinstance(inputs, list) else []:
         if not isinstance(entry, dict):
             continue
         outputs: dict[str, str] = {}
@@ -77,7 +83,8 @@ class PhyphoxSource(PhoneSource):
         self.base = f"http://{host}:{port}"
         self.poll_s = poll_s
         self.start = start
-        self.timeout_s = timeout_s
+        self.timeout_s = min(timeout_s, MAX_TIMEOUT_S)
+        self.join_s = self.timeout_s + poll_s + 1.0
         self.title = ""
         self.acc: Buffers = STOCK_ACC
         self.gyro: Buffers | None = STOCK_GYRO
@@ -96,13 +103,22 @@ class PhyphoxSource(PhoneSource):
         return super().notices + (paused if self.measuring is False else [])
 
     def _fetch(self, path: str) -> dict:
-        """GET ``path`` and decode its JSON (raises URLError/OSError/ValueError to the caller)."""
+        """GET ``path`` and decode its JSON object (raises URLError/OSError when nothing answers,
+        ValueError when something answers that is not phyphox)."""
         # A fresh connection per request: phyphox's small server does not cope with keep-alive.
-        with urllib.request.urlopen(self.base + path, timeout=self.timeout_s) as reply:
-            body = reply.read()
-        data = json.loads(body.decode("utf-8"))
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=self.timeout_s) as reply:
+                body = reply.read()
+        except http.client.HTTPException as err:
+            if isinstance(err, ConnectionError):   # RemoteDisconnected: closed without an answer
+                raise
+            raise ValueError(f"{path.split('?')[0]} is not HTTP as phyphox speaks it: {type(err).__name__}") from None
+        try:
+            data = json.loads(body.decode("utf-8"))
+        except ValueError:
+            raise ValueError(f"{path.split('?')[0]} is not JSON") from None
         if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
+            raise ValueError(f"{path.split('?')[0]} is not a JSON object")
         return data
 
     def _connect(self) -> None:
@@ -114,8 +130,10 @@ class PhyphoxSource(PhoneSource):
             config = {}  # phyphox before 1.1.8 has no /config: assume the stock buffer names
         except (urllib.error.URLError, OSError) as err:
             raise unreachable("phyphox", self.base, _why(err)) from None
-        except ValueError:
-            raise self._not_phyphox("/config is not JSON") from None
+        except ValueError as err:
+            raise self._not_phyphox(str(err)) from None
+        if "inputs" in config and not isinstance(config["inputs"], list):
+            raise self._not_phyphox("/config has no list of inputs")
         self.title = str(config.get("localTitle") or config.get("title") or "")
         self._pick_buffers(config)
         try:
@@ -129,8 +147,8 @@ class PhyphoxSource(PhoneSource):
                                             "Press the play button in phyphox."))
         except (urllib.error.URLError, OSError) as err:
             raise unreachable("phyphox", self.base, _why(err)) from None
-        except ValueError:
-            raise self._not_phyphox("/get is not JSON") from None
+        except ValueError as err:
+            raise self._not_phyphox(str(err)) from None
         self._session = status.get("session")
         # Start from the newest value already there: history from before connecting is not streamed.
         self._after = {t: _last_value(latest, t) for t in times}
@@ -166,20 +184,39 @@ class PhyphoxSource(PhoneSource):
             parts.append(f"{quote(sensor.t)}=" + ("full" if after is None else repr(after)))
         return "/get?" + "&".join(parts)
 
-    def _reader(self) -> None:
-        while not self._stop.is_set():
+    def _reader(self, stop: threading.Event) -> None:
+        stalled_since = time.monotonic()
+        while not stop.is_set():
             began = time.monotonic()
             try:
                 reply = self._fetch(self._query())
+                if stop.is_set():   # closed while the request ran: the answer belongs to no one
+                    return
+                newest = self._after.get(self.acc.t)
+                self._take(reply)
+                if self._after.get(self.acc.t) != newest or not self.measuring:
+                    stalled_since = began
+                elif began - stalled_since > STALL_PROBE_S:
+                    stalled_since = began
+                    self._check_cleared()
             except urllib.error.HTTPError:
                 self.parse_error()
             except (urllib.error.URLError, OSError) as err:
                 raise dropped("phyphox", self.base, _why(err)) from None
             except ValueError:
                 self.parse_error()
-            else:
-                self._take(reply)
-            self._stop.wait(max(0.0, self.poll_s - (time.monotonic() - began)))
+            stop.wait(max(0.0, self.poll_s - (time.monotonic() - began)))
+
+    def _check_cleared(self) -> None:
+        """Measuring, yet nothing past the last time received: if the newest time phyphox holds is
+        well before it, the data was cleared ("Clear data", a timed run restarting) and the
+        experiment clock began again at 0, so only reconnecting finds the new values."""
+        after = self._after.get(self.acc.t)
+        if after is None:
+            return
+        latest = _last_value(self._fetch("/get?" + quote(self.acc.t)), self.acc.t)
+        if latest is not None and latest < after - JUMP_BACK_S:
+            raise restarted("phyphox", f"its data was cleared: time went back from {after:.1f} s to {latest:.1f} s")
 
     def _take(self, reply: dict) -> None:
         status = reply.get("status") if isinstance(reply.get("status"), dict) else {}
@@ -244,9 +281,11 @@ def _why(err: BaseException) -> str:
 
 def from_uri(uri) -> PhyphoxSource:  # noqa: ANN001 - a registry.DeviceURI
     """Build the source for ``phyphox://HOST[:PORT]?rate=100&poll=0.04&start=1``."""
-    from studio.devices.phone.uri import host_port, number, flag, check_params
+    from studio.devices.phone.uri import host_port
+    from studio.devices.uri_params import check_params, flag, number
 
-    check_params(uri, ("rate", "poll", "start", "timeout"))
+    check_params(uri.params, ("rate", "poll", "start", "timeout"), where=uri.text)
     host, port = host_port(uri, DEFAULT_PORT, "phyphox://192.168.1.20:8080")
-    return PhyphoxSource(host, port, number(uri, "rate", 100.0, 1.0, 1000.0), number(uri, "poll", 0.04, 0.005, 1.0),
-                         flag(uri, "start", True), number(uri, "timeout", 2.0, 0.1, 30.0))
+    p = uri.params
+    return PhyphoxSource(host, port, number(p, "rate", 100.0, 1.0, 1000.0), number(p, "poll", 0.04, 0.005, 1.0),
+                         flag(p, "start", True), number(p, "timeout", 2.0, 0.1, MAX_TIMEOUT_S))

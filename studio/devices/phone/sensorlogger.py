@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 
 from studio.devices.faults import FaultKind
-from studio.devices.phone.common import PhoneSource, phone_fault
+from studio.devices.phone.common import Link, PhoneSource, phone_fault
 
 DEFAULT_PORT = 8000
 MAX_BODY = 32 * 2**20   # a batch with camera frames can be large; more than this is refused
@@ -59,17 +59,22 @@ def parse_batch(body: bytes) -> tuple[str, dict[str, tuple[np.ndarray, np.ndarra
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "UniMotionStudio"
+    timeout = 10                   # a phone that stops mid-request must not hold a thread forever
     source: "SensorLoggerSource"   # set on a subclass per listener
+    link: Link                     # the connection this listener was opened for
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
         if length <= 0 or length > MAX_BODY:
             self.source.parse_error()
             self._reply(400, b'{"error": "a JSON body is required"}')
             return
         body = self.rfile.read(length)
         try:
-            self.source.take_batch(*parse_batch(body))
+            self.source.take_batch(*parse_batch(body), link=self.link)
         except (ValueError, UnicodeDecodeError):
             self.source.parse_error()
             self._reply(400, b'{"error": "not Sensor Logger JSON"}')
@@ -102,7 +107,6 @@ class SensorLoggerSource(PhoneSource):
     def __init__(self, host: str = "0.0.0.0", port: int = DEFAULT_PORT, rate_hz: float = 100.0) -> None:
         super().__init__(f"{host}:{port}", rate_hz)
         self.host, self.port = host, port
-        self.batches = 0
         self._server: ThreadingHTTPServer | None = None
         self._session: str | None = None
         self._gravity: tuple[np.ndarray, np.ndarray] | None = None
@@ -114,7 +118,7 @@ class SensorLoggerSource(PhoneSource):
         return self._server.server_address[1] if self._server else self.port
 
     def _connect(self) -> None:
-        handler = type("Handler", (_Handler,), {"source": self})
+        handler = type("Handler", (_Handler,), {"source": self, "link": self._link})
         try:
             self._server = ThreadingHTTPServer((self.host, self.port), handler)
         except OSError as err:
@@ -132,9 +136,9 @@ class SensorLoggerSource(PhoneSource):
         self._server.daemon_threads = True
         self._session, self._gravity = None, None
 
-    def _reader(self) -> None:
+    def _reader(self, stop: threading.Event) -> None:
         server = self._server
-        stopper = threading.Thread(target=lambda: (self._stop.wait(), server.shutdown()), daemon=True)
+        stopper = threading.Thread(target=lambda: (stop.wait(), server.shutdown()), daemon=True)
         stopper.start()
         server.serve_forever(poll_interval=0.1)
 
@@ -143,13 +147,15 @@ class SensorLoggerSource(PhoneSource):
         if server is not None:
             server.server_close()
 
-    def take_batch(self, session: str, streams: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-        """Hand one pushed batch to the stream (called on the listener's request threads)."""
+    def take_batch(self, session: str, streams: dict[str, tuple[np.ndarray, np.ndarray]],
+                   link: Link | None = None) -> None:
+        """Hand one pushed batch to the stream (called on the listener's request threads, which
+        pass the ``link`` of the connection their listener belongs to)."""
         with self._lock:
-            self.batches += 1
+            target = self.feeding(link)
             if self._session is not None and session != self._session:
-                self._queue.put(phone_fault("Sensor Logger started a new recording.", "Restarting the stream.",
-                                            transient=True))
+                target.put(phone_fault("Sensor Logger started a new recording.", "Restarting the stream.",
+                                       transient=True))
                 return
             self._session = session
             if "gyroscope" in streams:
@@ -172,10 +178,11 @@ class SensorLoggerSource(PhoneSource):
 
 def from_uri(uri) -> SensorLoggerSource:  # noqa: ANN001 - a registry.DeviceURI
     """Build the listener for ``sensorlogger://[HOST][:PORT]?rate=100`` (default 0.0.0.0:8000)."""
-    from studio.devices.phone.uri import check_params, host_port, number
+    from studio.devices.phone.uri import host_port
+    from studio.devices.uri_params import check_params, number
 
-    check_params(uri, ("rate",))
+    check_params(uri.params, ("rate",), where=uri.text)
     host, port = ("0.0.0.0", DEFAULT_PORT)
     if uri.target.strip("/"):
         host, port = host_port(uri, DEFAULT_PORT, "sensorlogger://0.0.0.0:8000")
-    return SensorLoggerSource(host, port, number(uri, "rate", 100.0, 1.0, 1000.0))
+    return SensorLoggerSource(host, port, number(uri.params, "rate", 100.0, 1.0, 1000.0))

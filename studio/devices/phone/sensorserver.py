@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import threading
 from urllib.parse import quote
 
 import numpy as np
@@ -108,17 +109,17 @@ class SensorServerSource(PhoneSource):
                 "timed out" if isinstance(err, TimeoutError) else str(err))
             raise unreachable("SensorServer", self.base, why) from None
 
-    def _reader(self) -> None:
+    def _reader(self, stop: threading.Event) -> None:
         from websockets.exceptions import ConnectionClosed
 
         ws = self._ws
-        while not self._stop.is_set():
+        while not stop.is_set():
             try:
                 message = ws.recv(timeout=0.1)
             except TimeoutError:
                 continue
             except ConnectionClosed as closed:
-                if self._stop.is_set():
+                if stop.is_set():
                     return
                 code, reason = _close_info(closed)
                 raise dropped("SensorServer", self.base, CLOSE_MESSAGES.get(code, reason or "closed")) from None
@@ -150,9 +151,10 @@ def _close_info(closed: BaseException) -> tuple[int | None, str]:
 
 def from_uri(uri) -> SensorServerSource:  # noqa: ANN001 - a registry.DeviceURI
     """Build the source for ``sensorserver://HOST[:PORT]?rate=100``."""
-    from studio.devices.phone.uri import check_params, host_port, number
+    from studio.devices.phone.uri import host_port
+    from studio.devices.uri_params import check_params, number
 
-    check_params(uri, ("rate", "timeout"))
+    check_params(uri.params, ("rate", "timeout"), where=uri.text)
     host, port = host_port(uri, DEFAULT_PORT, "sensorserver://192.168.1.20:8080")
-    return SensorServerSource(host, port, number(uri, "rate", 100.0, 1.0, 1000.0),
-                              number(uri, "timeout", 3.0, 0.1, 30.0))
+    return SensorServerSource(host, port, number(uri.params, "rate", 100.0, 1.0, 1000.0),
+                              number(uri.params, "timeout", 3.0, 0.1, 30.0))
