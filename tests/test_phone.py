@@ -626,3 +626,12 @@ def test_packaged_app_bundles_the_phyphox_experiment():
     bundled = {elt.value for node in ast.walk(tree) if isinstance(node, ast.For) and isinstance(node.iter, ast.Tuple)
                for elt in node.iter.elts if isinstance(elt, ast.Constant)}
     assert "phone" in bundled and EXPERIMENT_FILE.parent.name == "phone"
+
+
+def test_guide_uses_the_port_listened_on_and_warns_without_a_network():
+    from studio.devices.phone.guide import unreachable_warning
+
+    steps = " ".join(APPS["sensorlogger"].steps("192.168.7.31", port=8123))
+    assert "http://192.168.7.31:8123/" in steps and "port 8123" in steps and "8000" not in steps
+    assert "same Wi-Fi or LAN" in unreachable_warning("127.0.0.1")
+    assert unreachable_warning("192.168.7.31") is None

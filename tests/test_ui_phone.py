@@ -114,3 +114,48 @@ def test_a_phyphox_phone_streams_into_the_live_plot(qtbot, tmp_path):
     finally:
         window.controller.disconnect_device()
         fake.close()
+
+
+def test_experiment_server_listens_only_while_the_dialog_is_shown(qtbot):
+    dlg = PhoneDialog(app="phyphox", computer_ip="192.168.7.31")
+    qtbot.addWidget(dlg)
+    assert dlg._experiments.server is None and dlg.qr_text == ""      # never shown: no open port
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    assert dlg.qr_text.endswith("/studio-imu.phyphox")
+    local = "http://127.0.0.1:" + dlg.qr_text.split(":")[2]
+    with urllib.request.urlopen(local, timeout=5) as reply:
+        assert reply.read() == EXPERIMENT_FILE.read_bytes()
+    dlg.hide()
+    assert dlg._experiments.server is None
+    with pytest.raises(OSError):
+        urllib.request.urlopen(local, timeout=5)
+    dlg.show()                                                          # shown again: serving again
+    qtbot.waitExposed(dlg)
+    assert dlg._experiments.server is not None
+    dlg.done(0)
+    assert dlg._experiments.server is None
+
+
+def test_errors_use_the_theme_error_role_and_a_symbol(dialog, qtbot):
+    dialog.set_app("phyphox")
+    dialog.address.setText("phyphox://")
+    qtbot.keyClick(dialog.address, Qt.Key.Key_Return)
+    assert dialog.error.text().startswith("✖ ") and "missing" in dialog.error.text()
+    assert dialog.error.property("role") == "error" and "#" not in dialog.error.styleSheet()
+
+
+def test_sensor_logger_steps_and_qr_follow_the_port_typed(dialog):
+    dialog.address.setText("sensorlogger://0.0.0.0:8123")
+    assert dialog.qr_text == "http://192.168.7.31:8123/"
+    text = dialog.steps.toPlainText()
+    assert "http://192.168.7.31:8123/" in text and "port 8123" in text and "8000" not in text
+
+
+def test_a_computer_without_a_network_is_told_so_in_words(qtbot):
+    dlg = PhoneDialog(app="sensorlogger", computer_ip="127.0.0.1")
+    qtbot.addWidget(dlg)
+    assert "same Wi-Fi or LAN" in dlg.here.text() and dlg.here.property("role") == "warning"
+    normal = PhoneDialog(app="sensorlogger", computer_ip="192.168.7.31")
+    qtbot.addWidget(normal)
+    assert "Wi-Fi" not in normal.here.text() and "192.168.7.31" in normal.here.text()

@@ -192,7 +192,8 @@ def from_uri(uri) -> SimulatedIMU:  # noqa: ANN001 - a registry.DeviceURI
     domain = presets[domain_name]()
     if domain.rate_hz is not None:  # the simulator streams at its own rate; rate randomisation is for data sets
         domain = domain.with_(rate_hz=None)
-    source = SimulatedIMU(rate, seed, uri_params.flag(params, "realtime", True, "Simulator setting"), domain, chunk or None, drop)
+    realtime = uri_params.flag(params, "realtime", True, "Simulator setting")
+    source = SimulatedIMU(rate, seed, realtime, domain, chunk or None, drop)
     gesture = params.get("gesture")
     if gesture is not None:
         if gesture not in GESTURES:

@@ -35,7 +35,8 @@ def number(params: Mapping[str, str], name: str, default: float, low: float = -m
     try:
         value = kind(text)
     except ValueError:
-        raise bad_config(f"{what} {name}={text!r} is not a number.", f"Give a number, e.g. {name}={default:g}.") from None
+        raise bad_config(f"{what} {name}={text!r} is not a number.",
+                         f"Give a number, e.g. {name}={default:g}.") from None
     if not math.isfinite(value):
         raise bad_config(f"{what} {name}={text!r} must be finite.", f"For example {name}={default:g}.")
     if not low <= value <= high:

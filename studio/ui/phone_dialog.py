@@ -2,7 +2,8 @@
 
 Usage: ``dialog = PhoneDialog(parent); if dialog.exec(): window.connect_device(dialog.uri())``.
 Everything it says comes from :mod:`studio.devices.phone.guide` (Qt-free). Keyboard: Tab walks app →
-steps → QR code → address → Connect/Cancel; Enter connects, Esc closes.
+steps → QR code → address → Connect/Cancel; Enter connects, Esc closes. The small web server that
+hands phyphox the studio's experiment (it listens on every network) runs only while the dialog is shown.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from studio.devices.base import DeviceError
-from studio.devices.phone.guide import APPS, ExperimentServer, lan_ip, qr_matrix
+from studio.devices.phone.guide import APPS, ExperimentServer, lan_ip, qr_matrix, unreachable_warning
+from studio.devices.phone.uri import host_port
 from studio.devices.registry import parse_uri
 from studio.ui.a11y import describe
+from studio.ui.theme import set_role
 
 QR_QUIET = 4         # modules of white border a scanner needs around the code
 QR_PIXELS = 220      # about this wide on screen
@@ -40,6 +43,20 @@ def qr_pixmap(matrix: list[list[bool]], target: int = QR_PIXELS) -> QPixmap:
     return QPixmap.fromImage(image)
 
 
+class _ServerSlot:
+    """Holds the dialog's experiment server; a plain object, so closing it on ``destroyed`` needs no
+    reference to the dialog being destroyed."""
+
+    def __init__(self) -> None:
+        self.server: ExperimentServer | None = None
+
+    def close(self) -> None:
+        """Stop the server if one runs."""
+        server, self.server = self.server, None
+        if server is not None:
+            server.close()
+
+
 class PhoneDialog(QDialog):
     """Choose a phone app, see how to set it up, and return the device URI with :meth:`uri`."""
 
@@ -48,7 +65,8 @@ class PhoneDialog(QDialog):
         self.setWindowTitle("Connect a phone")
         self.computer_ip = computer_ip or lan_ip()
         self.qr_text = ""
-        self._experiments: ExperimentServer | None = None
+        self._experiments = _ServerSlot()
+        self.destroyed.connect(self._experiments.close)
         self._chosen = ""
 
         self.app_box = QComboBox()
@@ -71,7 +89,13 @@ class PhoneDialog(QDialog):
                                                   "phyphox://192.168.1.20:8080. Press Enter to connect.")
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c92a2a;")
+        set_role(self.error, "error")
+        self.here = QLabel(f"This computer on the network: {self.computer_ip}")
+        self.here.setWordWrap(True)
+        warning = unreachable_warning(self.computer_ip)
+        if warning:
+            self.here.setText(f"⚠ {warning}")
+            set_role(self.here, "warning")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.connect_button = self.buttons.addButton("&Connect", QDialogButtonBox.ButtonRole.AcceptRole)
         describe(self.connect_button, "Connect", "Connect to the phone at the address above.")
@@ -82,6 +106,7 @@ class PhoneDialog(QDialog):
         self._layout()
         self.connect_button.setDefault(True)   # after it is inside the dialog, so Enter returns to it
         self.app_box.currentIndexChanged.connect(self._on_app_changed)
+        self.address.textChanged.connect(self._on_address_changed)
         index = max(0, self.app_box.findData(app))
         self.app_box.setCurrentIndex(index)
         self._on_app_changed(index)
@@ -89,7 +114,6 @@ class PhoneDialog(QDialog):
     def _layout(self) -> None:
         form = QFormLayout()
         form.addRow("Phone &app:", self.app_box)
-        here = QLabel(f"This computer on the network: {self.computer_ip}")
         qr_column = QVBoxLayout()
         qr_column.addWidget(self.qr_label)
         qr_column.addWidget(self.qr_caption)
@@ -101,7 +125,7 @@ class PhoneDialog(QDialog):
         address_form.addRow("Device a&ddress:", self.address)
         column = QVBoxLayout(self)
         column.addLayout(form)
-        column.addWidget(here)
+        column.addWidget(self.here)
         column.addLayout(middle)
         column.addLayout(address_form)
         column.addWidget(self.error)
@@ -114,6 +138,7 @@ class PhoneDialog(QDialog):
     # -- choosing an app ------------------------------------------------------------------------------
     @property
     def app_key(self) -> str:
+        """The URI scheme of the app chosen (phyphox, sensorserver, sensorlogger)."""
         return str(self.app_box.currentData())
 
     def set_app(self, key: str) -> None:
@@ -122,26 +147,49 @@ class PhoneDialog(QDialog):
 
     def _on_app_changed(self, _index: int) -> None:
         app = APPS[self.app_key]
+        self.address.blockSignals(True)   # the guide below is drawn once, for the default address
+        self.address.setText(app.uri() if app.listens else f"{app.key}://")
+        self.address.blockSignals(False)
+        self.address.setPlaceholderText(app.uri("192.168.1.20"))
+        self._show_guide()
+        self.error.clear()
+
+    def _on_address_changed(self, _text: str) -> None:
+        if APPS[self.app_key].listens:   # the push URL names the port the studio will listen on
+            self._show_guide()
+
+    def _listen_port(self) -> int | None:
+        """The port typed in the address of a push app (None when there is none or it is not valid)."""
+        try:
+            parsed = parse_uri(self.address.text())
+            if parsed.scheme != self.app_key or not parsed.target.strip("/"):
+                return None
+            return host_port(parsed, APPS[self.app_key].default_port, "")[1]
+        except DeviceError:
+            return None
+
+    def _show_guide(self) -> None:
+        app = APPS[self.app_key]
+        port = self._listen_port() if app.listens else None
         qr_url = None
         if app.key == "phyphox":
             qr_url = self._experiment_url()
         elif app.listens:
-            qr_url = app.push_url(self.computer_ip)
-        steps = app.steps(self.computer_ip, qr_url)
+            qr_url = app.push_url(self.computer_ip, port)
+        steps = app.steps(self.computer_ip, qr_url, port)
         self.steps.setHtml("<ol>" + "".join(f"<li>{html.escape(s)}</li>" for s in steps) + "</ol>")
         self.steps.setAccessibleDescription(" ".join(f"Step {i}: {s}" for i, s in enumerate(steps, 1)))
         self._show_qr(qr_url, app)
-        self.address.setText(app.uri() if app.listens else f"{app.key}://")
-        self.address.setPlaceholderText(app.uri("192.168.1.20"))
-        self.error.clear()
 
     def _experiment_url(self) -> str | None:
-        if self._experiments is None:
+        if not self.isVisible():   # started by showEvent: a dialog never shown leaves no port open
+            return None
+        if self._experiments.server is None:
             try:
-                self._experiments = ExperimentServer()
+                self._experiments.server = ExperimentServer()
             except OSError:  # no QR code then; the steps name the file instead
                 return None
-        return self._experiments.url(self.computer_ip)
+        return self._experiments.server.url(self.computer_ip)
 
     def _show_qr(self, text: str | None, app) -> None:  # noqa: ANN001 - a guide.PhoneApp
         self.qr_text = text or ""
@@ -179,7 +227,7 @@ class PhoneDialog(QDialog):
                 raise DeviceError("The phone's address is missing.",
                                   f"Type the address the app shows, e.g. {APPS[parsed.scheme].uri('192.168.1.20')}.")
         except DeviceError as err:
-            self.error.setText(str(err))
+            self.error.setText(f"✖ {err}")
             self.address.setAccessibleDescription(str(err))
             self.address.setFocus()
             return
@@ -187,12 +235,22 @@ class PhoneDialog(QDialog):
         self.accept()
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's naming
-        if self._experiments is None and self.app_key == "phyphox":  # shown again after closing
-            self._on_app_changed(self.app_box.currentIndex())
+        """Start serving the phyphox experiment (when phyphox is chosen) now that the dialog shows."""
         super().showEvent(event)
+        if self.app_key == "phyphox" and self._experiments.server is None:
+            self._show_guide()
+
+    def hideEvent(self, event) -> None:  # noqa: ANN001, N802
+        """Stop serving the experiment: nothing listens while the dialog is not on screen."""
+        self._experiments.close()
+        super().hideEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001, N802
+        """Stop serving the experiment when the window is closed."""
+        self._experiments.close()
+        super().closeEvent(event)
 
     def done(self, result: int) -> None:
-        if self._experiments is not None:
-            self._experiments.close()
-            self._experiments = None
+        """Close the dialog with ``result``, stopping the experiment server."""
+        self._experiments.close()
         super().done(result)

@@ -33,6 +33,16 @@ def lan_ip() -> str:
     return address if address and not address.startswith("0.") else "127.0.0.1"
 
 
+def unreachable_warning(computer_ip: str) -> str | None:
+    """Words for the user when ``computer_ip`` is one no phone can reach (this computer's own
+    loopback address: it is on no network); None when the address is fine."""
+    if not computer_ip.startswith("127."):
+        return None
+    return (f"This computer is on no network a phone can reach: its only address is {computer_ip}, which means "
+            "\"this computer\" to the phone itself. Connect this computer to the same Wi-Fi or LAN as the phone, "
+            "then open this dialog again.")
+
+
 @dataclass(frozen=True)
 class PhoneApp:
     """One supported app: what it is, where the data flows, and how to set it up."""
@@ -48,16 +58,17 @@ class PhoneApp:
         host = address or ("0.0.0.0" if self.listens else "PHONE-ADDRESS")
         return f"{self.key}://{host}:{port or self.default_port}"
 
-    def steps(self, computer_ip: str, qr_url: str | None = None) -> list[str]:
-        """Numbered-ready steps (without numbers) for ``computer_ip``, this computer's LAN address."""
-        return _STEPS[self.key](self, computer_ip, qr_url)
+    def steps(self, computer_ip: str, qr_url: str | None = None, port: int | None = None) -> list[str]:
+        """Numbered-ready steps (without numbers) for ``computer_ip``, this computer's LAN address;
+        ``port`` is the one the studio listens on for a push app (its default when None)."""
+        return _STEPS[self.key](self, computer_ip, qr_url, port or self.default_port)
 
     def push_url(self, computer_ip: str, port: int | None = None) -> str:
         """The URL a pushing app sends to (Sensor Logger's HTTP Push field)."""
         return f"http://{computer_ip}:{port or self.default_port}/"
 
 
-def _phyphox_steps(app: PhoneApp, ip: str, qr_url: str | None) -> list[str]:
+def _phyphox_steps(app: PhoneApp, ip: str, qr_url: str | None, port: int) -> list[str]:
     load = (f"In phyphox tap + and \"Add experiment from QR code\", and scan the code shown here (it loads "
             f"\"Studio IMU\", acceleration with g and gyroscope, from {qr_url}). "
             "Or open the built-in \"Acceleration with g\" (no gyroscope)." if qr_url else
@@ -73,7 +84,7 @@ def _phyphox_steps(app: PhoneApp, ip: str, qr_url: str | None) -> list[str]:
     ]
 
 
-def _sensorserver_steps(app: PhoneApp, ip: str, qr_url: str | None) -> list[str]:
+def _sensorserver_steps(app: PhoneApp, ip: str, qr_url: str | None, port: int) -> list[str]:
     return [
         "Install SensorServer (free, Android, from F-Droid or its GitHub releases) and put the phone on the same "
         "Wi-Fi network as this computer.",
@@ -85,13 +96,13 @@ def _sensorserver_steps(app: PhoneApp, ip: str, qr_url: str | None) -> list[str]
     ]
 
 
-def _sensorlogger_steps(app: PhoneApp, ip: str, qr_url: str | None) -> list[str]:
-    url = app.push_url(ip)
+def _sensorlogger_steps(app: PhoneApp, ip: str, qr_url: str | None, port: int) -> list[str]:
+    url = app.push_url(ip, port)
     return [
         "Install Sensor Logger (free, iOS and Android) and put the phone on the same Wi-Fi network as this computer.",
         "In the app turn on Accelerometer and Gyroscope, and Gravity (iPhone) or Total Acceleration (Android), so "
         "tilt is measured. Under Settings turn on \"Standardise Units & Frames\".",
-        "Choose Connect here: the studio starts listening on port 8000.",
+        f"Choose Connect here: the studio starts listening on port {port}.",
         f"In Sensor Logger open the settings (gear icon on the Logger page), turn on HTTP Push and enter {url} "
         "with the shortest batch period. The QR code holds the same address: scanned with the phone's camera "
         "once the studio listens, it opens a page saying so, which proves the phone can reach this computer.",
@@ -146,6 +157,7 @@ class ExperimentServer:
         self._thread.start()
 
     def url(self, computer_ip: str) -> str:
+        """The address of the experiment file as a phone reaches it through ``computer_ip``."""
         return f"http://{computer_ip}:{self.port}{EXPERIMENT_PATH}"
 
     def close(self) -> None:
