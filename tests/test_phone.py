@@ -635,3 +635,8 @@ def test_guide_uses_the_port_listened_on_and_warns_without_a_network():
     assert "http://192.168.7.31:8123/" in steps and "port 8123" in steps and "8000" not in steps
     assert "same Wi-Fi or LAN" in unreachable_warning("127.0.0.1")
     assert unreachable_warning("192.168.7.31") is None
+
+
+def test_port_zero_listens_on_a_free_port_not_the_default(logger):
+    source, _ = logger
+    assert source.bound_port not in (0, 8000)

@@ -20,12 +20,14 @@ from studio.devices.registry import open_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The benchmark's options: seconds per app, the fake phones' rate, Sensor Logger's batch period."""
     parser.add_argument("--seconds", type=float, default=10.0, help="stream time per app (default 10)")
     parser.add_argument("--rate", type=float, default=100.0, help="readings per second the fake phones take")
     parser.add_argument("--batch", type=float, default=0.2, help="Sensor Logger push period in seconds")
 
 
 def _measure(name: str, source, seconds: float, taken_at) -> dict:  # noqa: ANN001 - a PhoneSource, device t -> host
+    """Stream ``source`` for ``seconds``; ``taken_at(device_t)`` is when the fake phone took a reading."""
     source.open()
     samples, lost, latency = 0, 0, []
     last_seq = None
@@ -83,6 +85,7 @@ def _sensor_logger(seconds: float, rate: float, batch: float) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Measure each app against its fake and print one JSON line per app; 2 for bad options."""
     if not (args.seconds > 0 and args.rate > 0 and args.batch > 0):
         print("studio bench phone: --seconds, --rate and --batch must be positive.")
         return 2

@@ -115,6 +115,7 @@ class PhoneSource(Source):
     # -- Source ------------------------------------------------------------------------------------
     @property
     def info(self) -> StreamInfo:
+        """The stream on the studio's grid, named after the app and its address."""
         return StreamInfo(rate_hz=self.rate_hz, device=f"{self.app_name} ({self.address})")
 
     @property
@@ -155,6 +156,7 @@ class PhoneSource(Source):
         return out
 
     def open(self) -> None:
+        """Connect and start the reader; every failure is a :class:`DeviceError` in plain words."""
         if self._thread is not None:
             return
         link = self._link = Link()
@@ -178,6 +180,7 @@ class PhoneSource(Source):
         self._thread.start()
 
     def close(self) -> None:
+        """Stop the reader (waiting up to :attr:`join_s`) and release the connection."""
         self._link.stop.set()
         thread, self._thread = self._thread, None
         if thread is not None:
@@ -185,6 +188,7 @@ class PhoneSource(Source):
         self._disconnect()
 
     def read(self, timeout: float = 0.1) -> Chunk | None:
+        """The next grid points on the host clock, or None after ``timeout``; raises what the reader found."""
         if self._thread is None:
             raise DeviceError(f"{self.app_name} is not connected.", "Connect it first.")
         deadline = time.monotonic() + max(0.0, timeout)

@@ -49,6 +49,7 @@ class Buffers:
 
     @property
     def values(self) -> tuple[str, str, str]:
+        """The x, y and z buffer names."""
         return (self.x, self.y, self.z)
 
 
@@ -94,11 +95,13 @@ class PhyphoxSource(PhoneSource):
 
     @property
     def info(self) -> StreamInfo:
+        """The stream, named after the experiment open in phyphox."""
         title = f"phyphox: {self.title}" if self.title else "phyphox"
         return StreamInfo(rate_hz=self.rate_hz, device=f"{title} ({self.address})")
 
     @property
     def notices(self) -> list:  # list[DeviceFault], as in the base class
+        """The base class's notices, and whether phyphox is paused."""
         paused = [phone_fault("phyphox is paused.", "Press the play button in phyphox to measure again.")]
         return super().notices + (paused if self.measuring is False else [])
 

@@ -20,4 +20,4 @@ def host_port(uri, default_port: int, example: str) -> tuple[str, int]:  # noqa:
         raise bad_config(f"{target!r} is not a valid address and port.", f"For example {example}.") from None
     if not host:
         raise bad_config(f"No phone address in {uri.text!r}.", f"Give the address the app shows, e.g. {example}.")
-    return host, port or default_port
+    return host, default_port if port is None else port   # 0: any free port (tests, benchmarks)
