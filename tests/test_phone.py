@@ -640,3 +640,18 @@ def test_guide_uses_the_port_listened_on_and_warns_without_a_network():
 def test_port_zero_listens_on_a_free_port_not_the_default(logger):
     source, _ = logger
     assert source.bound_port not in (0, 8000)
+
+
+def test_sensor_logger_drops_a_half_sent_post_after_its_timeout(monkeypatch):
+    from studio.devices.phone import sensorlogger
+
+    monkeypatch.setattr(sensorlogger._Handler, "timeout", 0.3)
+    source = open_source("sensorlogger://127.0.0.1:0")
+    source.open()
+    try:
+        with socket.create_connection(("127.0.0.1", source.bound_port), timeout=10) as phone:
+            phone.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"payload\": [")
+            assert phone.recv(1024) == b""       # the listener gave up on the request and closed it
+        assert wait_until(lambda: source.stats.parse_errors == 1, 5)
+    finally:
+        source.close()

@@ -72,7 +72,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.source.parse_error()
             self._reply(400, b'{"error": "a JSON body is required"}')
             return
-        body = self.rfile.read(length)
+        try:
+            body = self.rfile.read(length)
+        except OSError:   # timed out on a phone that went away mid-request (or reset): drop the request
+            self.source.parse_error()
+            self.close_connection = True
+            return
         try:
             self.source.take_batch(*parse_batch(body), link=self.link)
         except (ValueError, UnicodeDecodeError):
