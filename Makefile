@@ -19,8 +19,9 @@ APT_PACKAGES := socat gcc espeak-ng
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
-	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo apt-get install -y -qq $$missing; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1 \
+	     && $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing; then :; \
 	  else echo "warning: please install:$$missing (serial pty and speech tests will be skipped)"; fi; fi
 
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
