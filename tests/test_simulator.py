@@ -152,3 +152,19 @@ def test_simulated_drops_show_as_sequence_gaps() -> None:
 def test_bad_uri_parameters_are_plain_device_errors(uri: str, words: str) -> None:
     with pytest.raises(DeviceError, match=words):
         open_source(uri)
+
+
+def test_speed_paces_the_stream_faster_than_real_time():
+    source = open_source("simulator?seed=1&speed=10")  # 100 Hz, ten times faster: ~1000 samples/s
+    source.open()
+    try:
+        t0, n = time.monotonic(), 0
+        while time.monotonic() - t0 < 0.5:
+            chunk = source.read(0.05)
+            n += 0 if chunk is None else len(chunk)
+        elapsed = time.monotonic() - t0
+    finally:
+        source.close()
+    assert 0.6 * 1000 * elapsed <= n <= 1.2 * 1000 * elapsed + 20, (n, elapsed)
+    with pytest.raises(DeviceError, match="speed"):
+        open_source("simulator?speed=1000")

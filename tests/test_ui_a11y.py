@@ -25,7 +25,7 @@ from studio.ui.settings import AppSettings, SettingsStore  # noqa: E402
 from studio.ui.shortcuts import ShortcutSheet  # noqa: E402
 
 CTRL, ALT = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.AltModifier
-DEVICE = "simulator?realtime=0&seed=7"
+DEVICE = "simulator?speed=10&seed=7"  # paced: a busy machine cannot outrun the buffer
 
 
 class FakeAudio:
@@ -72,9 +72,18 @@ def window(qtbot, tmp_path):
 
 
 def key(qtbot, window, k, modifier=Qt.KeyboardModifier.NoModifier):
-    """Press a key where the keyboard focus is (as a user would), falling back to the window."""
+    """Press a key where the keyboard focus is (as a user would), falling back to the window.
+    Shortcuts only work in the active window, as for a user: make sure the studio is the one."""
+    if not window.isActiveWindow():
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
     target = QApplication.focusWidget() or window
     qtbot.keyClick(target, k, modifier)
+
+
+def _samples_later(window, qtbot, n: int) -> None:
+    target = window.controller.buffer.written + n
+    qtbot.waitUntil(lambda: window.controller.buffer.written >= target, timeout=30000)
 
 
 def heard_since(window, mark: int) -> str:
@@ -145,11 +154,21 @@ def test_shortcut_sheet_lists_every_workflow_shortcut(window, qtbot):
 
 def _record_row(window, qtbot, takes: int) -> None:
     """Ctrl+R records a row of takes; each is reviewed and accepted with Ctrl+Enter."""
+    r = window.recorder
+
+    def wait_for(state: str) -> None:
+        try:
+            qtbot.waitUntil(lambda: r.state == state, timeout=30000)
+        except Exception as err:
+            raise AssertionError(f"recorder {r.state!r}, not {state!r}: {r.big_label.text()} / "
+                                 f"{r.info_label.text()}; device {window.controller.state.value}; active "
+                                 f"{window.isActiveWindow()}; heard {window.heard[-6:]}") from err
+
     key(qtbot, window, Qt.Key.Key_R, CTRL)
     for _ in range(takes):
-        qtbot.waitUntil(lambda: window.recorder.state == "review", timeout=30000)
+        wait_for("review")
         key(qtbot, window, Qt.Key.Key_Return, CTRL)
-    qtbot.waitUntil(lambda: window.recorder.state == "idle", timeout=30000)
+    wait_for("idle")
 
 
 def test_keyboard_only_from_empty_project_to_recognised_gesture(window, qtbot):
@@ -206,11 +225,17 @@ def test_keyboard_only_from_empty_project_to_recognised_gesture(window, qtbot):
     mark = len(window.heard)
     events = []
     window.recognition.event.connect(lambda e: events.append(e.gesture))
-    buffer = window.controller.buffer
-    settle = buffer.written + 300
-    qtbot.waitUntil(lambda: window.controller.buffer.written >= settle, timeout=30000)
-    key(qtbot, window, Qt.Key.Key_9, CTRL)
-    qtbot.waitUntil(lambda: "shake" in events, timeout=30000)
+    seen = []  # every classified movement, for the failure message
+    window.recognition.candidate.connect(lambda c: seen.append((c.reason, c.label, round(c.confidence, 2))))
+    _samples_later(window, qtbot, 300)  # the last take's movement has settled
+    for _attempt in range(4):  # like a user, shake again if one performance was not recognised
+        key(qtbot, window, Qt.Key.Key_9, CTRL)
+        _samples_later(window, qtbot, 450)
+        qtbot.wait(50)
+        if "shake" in events:
+            break
+    qtbot.wait(200)
+    assert "shake" in events, (events, seen)
     qtbot.waitUntil(lambda: any(t.startswith("shake, ") and t.endswith("%") for t in window.heard[mark:]),
                     timeout=5000)
     cue = [c for c in window.audio.calls if c[0] == "recognised"]
@@ -221,8 +246,7 @@ def test_keyboard_only_from_empty_project_to_recognised_gesture(window, qtbot):
     assert not window.recognition.live_enabled and window.heard[-1] == "Live recognition stopped."
     events.clear()
     key(qtbot, window, Qt.Key.Key_9, CTRL)
-    done = window.controller.buffer.written + 500
-    qtbot.waitUntil(lambda: window.controller.buffer.written >= done, timeout=30000)
+    _samples_later(window, qtbot, 500)
     qtbot.wait(100)
     assert events == []
     key(qtbot, window, Qt.Key.Key_L, CTRL)

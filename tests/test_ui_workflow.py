@@ -52,7 +52,7 @@ def studio(qtbot, tmp_path):
     window.resize(1280, 800)
     assert window.project_menu.open_or_create(tmp_path / "demo.gesture")
     window.show()
-    assert window.connect_device("simulator?realtime=0&seed=7")
+    assert window.connect_device("simulator?speed=10&seed=7")
     window.load_model()
     # the first test of a process also pays for importing torch: allow for a slow machine
     qtbot.waitUntil(lambda: window.recognition.ready and window.recorder.performer_combo.count() > 1, timeout=60000)
@@ -224,7 +224,7 @@ def test_shipped_model_recognises_from_text_alone(qtbot, tmp_path):
     qtbot.addWidget(window)
     assert window.project_menu.open_or_create(tmp_path / "zero.gesture")
     window.show()
-    assert window.connect_device("simulator?realtime=0&seed=3")
+    assert window.connect_device("simulator?speed=10&seed=3")
     window.load_model()
     qtbot.waitUntil(lambda: window.recognition.ready, timeout=240000)
     for name, text in GESTURES.items():

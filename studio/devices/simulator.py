@@ -4,8 +4,10 @@ The signal comes from :mod:`studio.synth`: an endless background trajectory (tre
 plus queued gesture trajectories, turned into accelerometer and gyroscope readings by kinematics, so
 a performed gesture blends smoothly into the stream (the hand returns to rest afterwards).
 
-In realtime mode samples are paced by ``time.monotonic``; with ``realtime=False`` every read returns
-the next fixed-size chunk at once (tests, benchmarks). URI: ``simulator?rate=200&seed=3&realtime=0``.
+In realtime mode samples are paced by ``time.monotonic`` (``speed`` times faster than real time: GUI tests
+use 10, paced so that a busy machine cannot outrun the ring buffer); with ``realtime=False`` every read
+returns the next fixed-size chunk at once (benchmarks, CLI tests). URI:
+``simulator?rate=200&seed=3&realtime=0`` or ``simulator?speed=10``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from studio.synth.render import draw_attributes, gesture_motion
 MAX_RATE_HZ = 2000.0
 MAX_BACKLOG_S = 5.0     # a reader that stalls longer loses the older samples (seq gap), like a device FIFO
 MIN_CHUNK_S = 0.01      # realtime reads wait for at least this much data (or the timeout)
+MAX_SPEED = 100.0       # realtime pacing at most this many times faster than real time
 
 
 def simulator_domain() -> Domain:
@@ -40,7 +43,8 @@ class SimulatedIMU(Source):
     """A 6-axis IMU simulated in software (acc in g, gyro in deg/s)."""
 
     def __init__(self, rate_hz: float = 100.0, seed: int | None = None, realtime: bool = True,
-                 domain: Domain | None = None, chunk: int | None = None, drop: float = 0.0) -> None:
+                 domain: Domain | None = None, chunk: int | None = None, drop: float = 0.0,
+                 speed: float = 1.0) -> None:
         super().__init__()
         if not (math.isfinite(rate_hz) and 0 < rate_hz <= MAX_RATE_HZ):
             raise ValueError(f"rate must be between 0 and {MAX_RATE_HZ:g} Hz, got {rate_hz}")
@@ -48,6 +52,9 @@ class SimulatedIMU(Source):
             raise ValueError(f"drop must be a probability in [0, 1), got {drop}")
         self.rate_hz = float(rate_hz)
         self.realtime = realtime
+        if not (math.isfinite(speed) and 0 < speed <= MAX_SPEED):
+            raise ValueError(f"speed must be above 0 and at most {MAX_SPEED:g}, got {speed}")
+        self.speed = float(speed)
         self.chunk = max(1, int(chunk if chunk else round(self.rate_hz * 0.05)))
         self.drop = drop
         self.domain = simulator_domain() if domain is None else domain
@@ -61,6 +68,7 @@ class SimulatedIMU(Source):
         self._lock = threading.Lock()
         self._next = 0          # sequence number of the next sample
         self._t0 = 0.0
+        self._wall0 = 0.0
         self._open = False
 
     @property
@@ -74,6 +82,7 @@ class SimulatedIMU(Source):
 
     def open(self) -> None:
         self._t0 = time.monotonic() - self._next / self.rate_hz
+        self._wall0 = time.monotonic() - self._next / (self.rate_hz * self.speed)  # pacing origin
         self._open = True
 
     def close(self) -> None:
@@ -102,16 +111,17 @@ class SimulatedIMU(Source):
             return self._generate(self.chunk)
         deadline = time.monotonic() + max(0.0, timeout)
         min_n = max(1, int(round(self.rate_hz * MIN_CHUNK_S)))
+        paced = self.rate_hz * self.speed  # samples per wall-clock second
         while True:
             now = time.monotonic()
-            due = int((now - self._t0) * self.rate_hz) + 1 - self._next
+            due = int((now - self._wall0) * paced) + 1 - self._next
             if due >= min_n or now >= deadline:
                 break
-            ready_at = self._t0 + (self._next + min_n - 1) / self.rate_hz
+            ready_at = self._wall0 + (self._next + min_n - 1) / paced
             time.sleep(max(0.0, min(ready_at, deadline) - now))
         if due <= 0:
             return None
-        backlog = int(MAX_BACKLOG_S * self.rate_hz)
+        backlog = int(MAX_BACKLOG_S * paced)
         if due > backlog:  # the reader stalled: the oldest samples are gone, as from a device FIFO
             self._next += due - backlog
             due = backlog
@@ -161,14 +171,15 @@ def _number(params: dict[str, str], name: str, default: float, kind: type = floa
     return uri_params.number(params, name, default, kind=kind, what="Simulator setting")
 
 
-_PARAMS = ("rate", "seed", "realtime", "gesture", "domain", "chunk", "drop")
+_PARAMS = ("rate", "seed", "realtime", "speed", "gesture", "domain", "chunk", "drop")
 
 
 def from_uri(uri) -> SimulatedIMU:  # noqa: ANN001 - a registry.DeviceURI
     """Build the simulator from ``simulator?rate=200&seed=3&realtime=0&gesture=circle_cw``.
 
     Also ``domain=clean|default|heavy`` (device randomisation), ``chunk=N`` (samples per read when
-    not realtime) and ``drop=P`` (simulate losing each sample with probability P).
+    not realtime), ``drop=P`` (simulate losing each sample with probability P) and ``speed=X`` (realtime
+    pacing X times faster than real time).
     """
     params = dict(uri.params)
     uri_params.check_params(params, _PARAMS, "simulator setting")
@@ -193,7 +204,8 @@ def from_uri(uri) -> SimulatedIMU:  # noqa: ANN001 - a registry.DeviceURI
     if domain.rate_hz is not None:  # the simulator streams at its own rate; rate randomisation is for data sets
         domain = domain.with_(rate_hz=None)
     realtime = uri_params.flag(params, "realtime", True, "Simulator setting")
-    source = SimulatedIMU(rate, seed, realtime, domain, chunk or None, drop)
+    speed = uri_params.number(params, "speed", 1.0, 0.1, MAX_SPEED, what="Simulator setting")
+    source = SimulatedIMU(rate, seed, realtime, domain, chunk or None, drop, speed)
     gesture = params.get("gesture")
     if gesture is not None:
         if gesture not in GESTURES:
