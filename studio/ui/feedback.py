@@ -1,6 +1,6 @@
 """What the studio says and plays as things happen: screen-reader announcements and audio cues.
 
-:class:`Feedback` listens to the window's parts (device, recorder, recognition, undo stack, status bar)
+:class:`Feedback` listens to the window's parts (device, recorder, recognition, undo stack, calibration)
 and turns their changes into one short sentence each for the :class:`~studio.ui.a11y.Announcer`, and,
 when audio feedback is on, into cues from :mod:`studio.audio` (countdown beeps, start/stop tones, the
 recognised gesture's name or earcon, a rejection sound). Audio is on when the setting says "on", or
@@ -19,14 +19,14 @@ from studio.ui.a11y import Announcer, screen_reader_active
 
 
 class Feedback(QObject):
-    """Announcements and audio for ``window`` (a MainWindow). ``audio`` is a studio.audio.AudioFeedback
-    or anything with the same methods (tests pass a fake); ``None`` builds the real one lazily."""
+    """Announcements and audio for ``window`` (a MainWindow). The studio.audio.AudioFeedback is built on
+    first use (tests swap in a fake with :meth:`use_audio`)."""
 
-    def __init__(self, window, audio=None) -> None:  # noqa: ANN001
+    def __init__(self, window) -> None:  # noqa: ANN001
         super().__init__(window)
         self.window = window
         self.announcer = Announcer(window)
-        self._audio = audio
+        self._audio = None
         self._audio_failed = ""
         self._notices: queue.SimpleQueue = queue.SimpleQueue()  # from the audio thread: plain text only
         self._device_state = ""
@@ -56,6 +56,7 @@ class Feedback(QObject):
         return mode == "on" or (mode == "auto" and screen_reader_active())
 
     def audio(self):  # noqa: ANN201 - an AudioFeedback, or None when audio cannot be used
+        """The audio player, built on first use with the current spoken-name preference."""
         if self._audio is None and not self._audio_failed:
             try:
                 from studio.audio import AudioFeedback
