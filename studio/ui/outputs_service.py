@@ -18,29 +18,20 @@ from PySide6.QtCore import QObject, Signal
 
 from studio.outputs import GestureEvent, KeystrokeOutput, OutputError, OutputHub, OutputsConfig, build_outputs
 from studio.outputs.config import SETTINGS_KEY, load_config
-from studio.ui.project_model import ProjectCommand, ProjectModel
+from studio.ui.project_model import ProjectModel, ValueCommand
 
 KINDS = ("osc", "websocket", "keystrokes")
 _SECTION_NAMES = {"osc": "OSC", "websocket": "WebSocket", "keystrokes": "Keystrokes"}
 
 
-class SetOutputs(ProjectCommand):
+class SetOutputs(ValueCommand):
     """Replace the project's output settings (undoable)."""
 
     def __init__(self, model: ProjectModel, old: OutputsConfig, new: OutputsConfig, text: str) -> None:
         super().__init__(model, text)
         self.old, self.new = old.to_dict(), new.to_dict()
 
-    def first_do(self) -> None:
-        self._apply(self.new)
-
-    def redo_again(self) -> None:
-        self._apply(self.new)
-
-    def undo_it(self) -> None:
-        self._apply(self.old)
-
-    def _apply(self, values: dict) -> None:
+    def apply(self, values: dict) -> None:
         self.project.set_setting(SETTINGS_KEY, values)
         self.model.settings_changed.emit(SETTINGS_KEY)
 

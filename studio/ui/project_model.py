@@ -123,3 +123,22 @@ class ProjectCommand(QUndoCommand):
 
     def undo_it(self) -> None:
         raise NotImplementedError
+
+
+class ValueCommand(ProjectCommand):
+    """An edit that sets a value: ``apply(new)`` to do and redo, ``apply(old)`` to undo."""
+
+    old: object
+    new: object
+
+    def first_do(self) -> None:
+        self.apply(self.new)
+
+    def redo_again(self) -> None:
+        self.apply(self.new)
+
+    def undo_it(self) -> None:
+        self.apply(self.old)
+
+    def apply(self, value) -> None:  # noqa: ANN001
+        raise NotImplementedError

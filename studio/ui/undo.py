@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from studio.ui.project_model import ProjectCommand, ProjectModel
+from studio.ui.project_model import ProjectCommand, ProjectModel, ValueCommand
 
 
 class AddGesture(ProjectCommand):
@@ -45,7 +45,7 @@ class DuplicateGesture(AddGesture):
         self.model.notify(gestures=True, takes_of=self.gesture_id)
 
 
-class EditGesture(ProjectCommand):
+class EditGesture(ValueCommand):
     """Change fields of one gesture (name, description, enabled, colour, output)."""
 
     def __init__(self, model: ProjectModel, gesture_id: int, text: str, **changes: object) -> None:
@@ -55,36 +55,18 @@ class EditGesture(ProjectCommand):
         self.old = {key: getattr(current, key) for key in changes}
         self.new = dict(changes)
 
-    def first_do(self) -> None:
-        self._apply(self.new)
-
-    def redo_again(self) -> None:
-        self._apply(self.new)
-
-    def undo_it(self) -> None:
-        self._apply(self.old)
-
-    def _apply(self, values: dict) -> None:
+    def apply(self, values: dict) -> None:
         self.project.update_gesture(self.gesture_id, **values)
         self.model.notify(gestures=True)
 
 
-class ReorderGestures(ProjectCommand):
+class ReorderGestures(ValueCommand):
     def __init__(self, model: ProjectModel, order: Sequence[int]) -> None:
         super().__init__(model, "Reorder gestures")
         self.old = [g.id for g in model._require().gestures()]
         self.new = list(order)
 
-    def first_do(self) -> None:
-        self._apply(self.new)
-
-    def redo_again(self) -> None:
-        self._apply(self.new)
-
-    def undo_it(self) -> None:
-        self._apply(self.old)
-
-    def _apply(self, order: list[int]) -> None:
+    def apply(self, order: list[int]) -> None:
         self.project.reorder_gestures(order)
         self.model.notify(gestures=True)
 
@@ -156,44 +138,26 @@ class DeleteTake(ProjectCommand):
         self.model.notify(gestures=True, takes_of=self.gesture_id)
 
 
-class RelabelTake(ProjectCommand):
+class RelabelTake(ValueCommand):
     def __init__(self, model: ProjectModel, take_id: int, gesture_id: int) -> None:
         project = model._require()
         super().__init__(model, f"Move take to '{project.gesture(gesture_id).name}'")
         self.take_id = take_id
         self.old, self.new = project.take(take_id).gesture_id, gesture_id
 
-    def first_do(self) -> None:
-        self._apply(self.new)
-
-    def redo_again(self) -> None:
-        self._apply(self.new)
-
-    def undo_it(self) -> None:
-        self._apply(self.old)
-
-    def _apply(self, gesture_id: int) -> None:
+    def apply(self, gesture_id: int) -> None:
         self.project.relabel_take(self.take_id, gesture_id)
         self.model.notify(gestures=True, takes_of=self.old)
         self.model.notify(takes_of=self.new)
 
 
-class TrimTake(ProjectCommand):
+class TrimTake(ValueCommand):
     def __init__(self, model: ProjectModel, take_id: int, start: int | None, end: int | None) -> None:
         super().__init__(model, "Trim take")
         take = model._require().take(take_id)
         self.take_id, self.gesture_id = take_id, take.gesture_id
         self.old, self.new = (take.trim_start, take.trim_end), (start, end)
 
-    def first_do(self) -> None:
-        self._apply(self.new)
-
-    def redo_again(self) -> None:
-        self._apply(self.new)
-
-    def undo_it(self) -> None:
-        self._apply(self.old)
-
-    def _apply(self, trim: tuple[int | None, int | None]) -> None:
+    def apply(self, trim: tuple[int | None, int | None]) -> None:
         self.project.set_trim(self.take_id, *trim)
         self.model.notify(takes_of=self.gesture_id)
