@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from fake_keys import FakeKeys
 
 from studio.outputs import (
     GestureEvent, KeystrokeOutput, OscOutput, Output, OutputError, OutputHub, OutputsConfig, WebSocketOutput,
@@ -122,17 +123,6 @@ def test_parse_combo_rejects(text, match):
         parse_combo(text)
 
 
-class FakeBackend:
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def press(self, key: str) -> None:
-        self.calls.append(f"+{key}")
-
-    def release(self, key: str) -> None:
-        self.calls.append(f"-{key}")
-
-
 class _FakeKey:
     """Stands in for pynput.keyboard.Key: named keys are attributes."""
 
@@ -161,7 +151,7 @@ class _FakeKeyboardModule:
 
 
 def test_keystrokes_only_when_armed():
-    backend = FakeBackend()
+    backend = FakeKeys()
     output = KeystrokeOutput({"wave": "ctrl+alt+right", "tap": "space"}, backend=backend)
     assert output.armed is False and "not armed" in output.describe()
     output.send(GestureEvent("wave", 0.9))

@@ -12,23 +12,12 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from fake_keys import FakeKeys  # noqa: E402
+
 from studio.project import Project  # noqa: E402
 from studio.recognition.live import LiveEvent  # noqa: E402
 from studio.ui.main_window import MainWindow  # noqa: E402
 from studio.ui.settings import SettingsStore  # noqa: E402
-
-
-class FakeKeys:
-    """The keystroke library boundary: records presses instead of pressing real keys."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def press(self, key: str) -> None:
-        self.calls.append(f"+{key}")
-
-    def release(self, key: str) -> None:
-        self.calls.append(f"-{key}")
 
 
 @pytest.fixture
