@@ -151,10 +151,10 @@ class Feedback(QObject):
         self._model_state = text
 
     def _on_countdown(self, seconds_left: int) -> None:
-        r = self.window.recorder
-        if r.beep_check.isChecked():
-            if self.audio_enabled and self.audio() is not None:
-                self._play("countdown", seconds_left)
+        if self.window.recorder.beep_check.isChecked():
+            audio = self.audio() if self.audio_enabled else None
+            if audio is not None:
+                audio.countdown(seconds_left)
             else:
                 QApplication.beep()
         self.say(str(seconds_left))
