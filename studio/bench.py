@@ -13,11 +13,11 @@ import sys
 BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
     # name: (module, what it measures, arguments for the short mode)
     "synth": ("studio.synth.bench", "synthetic data generation speed", ["--short"]),
-    "model": ("studio.model.bench_model", "encoder ms/window on one core, set_class time", ["--iterations", "50"]),
+    "model": ("studio.commands.bench_model", "encoder ms/window on one core, set_class time", ["--iterations", "50"]),
     "plot": ("studio.ui.bench_plot", "live plot fps, CPU share and drops at 9 ch x 200 Hz", ["--seconds", "2"]),
     "parsers": ("studio.devices.bench_parsers", "parser throughput and 1 kHz pty loss", ["--seconds", "2"]),
-    "enrol": ("studio.recognition.bench_enrol", "take-to-recogniser time, idle false triggers", ["--short"]),
-    "latency": ("studio.recognition.bench_latency", "end-to-end gesture latency p50/p95/max", ["--seconds", "10"]),
+    "enrol": ("studio.commands.bench_enrol", "take-to-recogniser time, idle false triggers", ["--short"]),
+    "latency": ("studio.commands.bench_latency", "end-to-end gesture latency p50/p95/max", ["--seconds", "10"]),
     "phone": ("studio.devices.phone.bench_phone", "phone sources vs local fakes: samples/s, loss, latency",
               ["--seconds", "2"]),
     "audio": ("studio.audio.bench_audio", "cue synthesis, espeak-ng first/cached latency, event-to-sink latency",

@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pretrain": ("studio.model.pretrain_cmd", "pre-train the motion encoder (reproducible)"),
     "evaluate": ("studio.recognition.evaluate_cmd", "evaluate UniMotion against DTW-1NN and MiniRocket"),
     "live": ("studio.live_cmd", "headless live recognition with outputs, for shows"),
-    "export": ("studio.model.export_cmd", "export the encoder and a gesture set to ONNX"),
+    "export": ("studio.commands.export_cmd", "export the encoder and a gesture set to ONNX"),
     "bench": ("studio.bench", "benchmarks: plot, latency, parsers, enrol"),
 }
 

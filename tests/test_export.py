@@ -105,7 +105,7 @@ def test_onnx_recogniser_matches_torch_recogniser(tiny_model, tiny_recogniser, t
 def test_export_command_writes_a_documented_folder(tmp_path):
     import argparse
 
-    from studio.model import export_cmd
+    from studio.commands import export_cmd
     from studio.model.checkpoint import save_checkpoint
     from studio.project import Project
     from studio.signals.stream import CANONICAL_CHANNELS, CANONICAL_UNITS
@@ -158,7 +158,7 @@ def test_refined_recogniser_exports_its_adapter(tiny_model, tmp_path):
 def test_export_cli_refuses_unusable_switches_before_writing(tmp_path, capsys, extra, words):
     import argparse
 
-    from studio.model import export_cmd
+    from studio.commands import export_cmd
 
     parser = argparse.ArgumentParser()
     export_cmd.add_arguments(parser)
@@ -170,7 +170,7 @@ def test_export_cli_refuses_unusable_switches_before_writing(tmp_path, capsys, e
 def test_export_cli_reads_the_project_before_writing(tmp_path, capsys):
     import argparse
 
-    from studio.model import export_cmd
+    from studio.commands import export_cmd
     from studio.model.checkpoint import save_checkpoint
 
     torch.manual_seed(1)

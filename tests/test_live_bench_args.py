@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from studio.recognition import bench_enrol, bench_latency
+from studio.commands import bench_enrol, bench_latency
 
 
 def _run(module, argv):

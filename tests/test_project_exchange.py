@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from studio.project import Project, ProjectError, RecentProjects
+from studio.project import Project, ProjectError, RecentProjects, exchange
 from studio.signals.stream import CANONICAL_CHANNELS, CANONICAL_UNITS
 
 CH = list(CANONICAL_CHANNELS)
@@ -30,7 +30,7 @@ def source(tmp_path):
 
 
 def test_gesture_set_round_trip(source, tmp_path):
-    path = source.export_set(tmp_path / "set.gestureset.json")
+    path = exchange.export_set(source, tmp_path / "set.gestureset.json")
     document = json.loads(path.read_text())
     assert document["format"] == "unimotion-gesture-set"
     # Anyone can read the arrays back with numpy alone.
@@ -38,7 +38,7 @@ def test_gesture_set_round_trip(source, tmp_path):
     raw = np.frombuffer(base64.b64decode(first["data"]), "<f4").reshape(first["shape"])
     assert raw.tobytes() == source.takes()[0].samples.tobytes()
     with Project.create(tmp_path / "dst.gesture") as dst:
-        added = Project.import_set(path, dst)
+        added = exchange.import_set(path, dst)
         assert [g.name for g in added] == ["wave", "circle"]
         assert added[0].output == {"osc": "/wave", "key": "ctrl+alt+right"} and added[1].enabled is False
         for a, b in zip(source.takes(), dst.takes()):
@@ -47,16 +47,16 @@ def test_gesture_set_round_trip(source, tmp_path):
                     a.recorded_at) == (b.rate_hz, b.channels, b.units, b.device, b.user, b.trim_start,
                                        b.trim_end, b.quality, b.recorded_at)
         assert len(dst.negatives()) == 1
-        again = Project.import_set(path, dst)
+        again = exchange.import_set(path, dst)
         assert [g.name for g in again] == ["wave (2)", "circle (2)"]
-        assert Project.import_set(path, dst, on_conflict="skip") == []
+        assert exchange.import_set(path, dst, on_conflict="skip") == []
         with pytest.raises(ProjectError, match="already exists"):
-            Project.import_set(path, dst, on_conflict="error")
+            exchange.import_set(path, dst, on_conflict="error")
         assert len(dst.gestures()) == 4
 
 
 def test_bad_gesture_sets_import_nothing(source, tmp_path):
-    good = json.loads(source.export_set(tmp_path / "set.gestureset.json").read_text())
+    good = json.loads(exchange.export_set(source, tmp_path / "set.gestureset.json").read_text())
     cases = {
         "binary.json": b"\x00\x01\x02",
         "other.json": json.dumps({"hello": 1}).encode(),
@@ -72,12 +72,12 @@ def test_bad_gesture_sets_import_nothing(source, tmp_path):
         for name, data in cases.items():
             (tmp_path / name).write_bytes(data)
             with pytest.raises(ProjectError):
-                Project.import_set(tmp_path / name, dst)
+                exchange.import_set(tmp_path / name, dst)
             assert dst.gestures() == [] and dst.takes() == [] and dst.negatives() == []
 
 
 def test_csv_export(source, tmp_path):
-    paths = source.export_takes_csv(tmp_path / "csv")
+    paths = exchange.export_takes_csv(source, tmp_path / "csv")
     assert [p.name for p in paths] == ["wave_take1.csv", "wave_take2.csv", "takes.csv"]
     with open(paths[0], newline="") as handle:
         rows = list(csv.reader(handle))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.recognition.bench_latency import GESTURES, load_bench_model
+from studio.commands.bench_latency import GESTURES, load_bench_model
 
 RATE = 100.0
 

@@ -423,27 +423,6 @@ class Project:
         """Delete a negative recording (no snapshot: negatives are re-recorded, not edited)."""
         self._write("DELETE FROM negatives WHERE id = ?", (negative_id,))
 
-    # --- sharing -----------------------------------------------------------------------------------
-    def export_set(self, path: str | Path, gesture_ids: list[int] | None = None,
-                   include_negatives: bool = True) -> Path:
-        """Write gestures and takes to one ``.gestureset.json`` file (see :mod:`studio.project.exchange`)."""
-        from studio.project.exchange import export_set
-
-        return export_set(self, path, gesture_ids, include_negatives)
-
-    @staticmethod
-    def import_set(path: str | Path, into: Project, on_conflict: str = "rename") -> list[Gesture]:
-        """Add the gestures of a gesture-set file to ``into`` in one transaction."""
-        from studio.project.exchange import import_set
-
-        return import_set(path, into, on_conflict)
-
-    def export_takes_csv(self, folder: str | Path) -> list[Path]:
-        """One CSV per take plus a ``takes.csv`` index in ``folder``."""
-        from studio.project.exchange import export_takes_csv
-
-        return export_takes_csv(self, folder)
-
     # --- settings ----------------------------------------------------------------------------------
     def get_setting(self, key: str, default: object = None) -> object:
         """The JSON value stored under ``key``, or ``default``."""

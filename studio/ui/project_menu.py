@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
-from studio.project import ProjectError
+from studio.project import ProjectError, exchange
 from studio.ui.project_model import ProjectModel
 from studio.ui.settings import AppSettings, config_dir
 
@@ -136,7 +136,7 @@ class ProjectMenu:
         path, _ = QFileDialog.getOpenFileName(self.window, "Import gesture set", self._start_dir(), SET_FILTER)
         if path and self.model.project is not None:
             try:
-                added = type(self.model.project).import_set(path, self.model.project)
+                added = exchange.import_set(path, self.model.project)
             except ProjectError as err:
                 self._error("The gesture set could not be imported", str(err))
                 return
@@ -150,7 +150,7 @@ class ProjectMenu:
         path, _ = QFileDialog.getSaveFileName(self.window, "Export gesture set", self._start_dir(), SET_FILTER)
         if path:
             try:
-                written = self.model.project.export_set(path)
+                written = exchange.export_set(self.model.project, path)
             except ProjectError as err:
                 self._error("The gesture set could not be exported", str(err))
                 return
@@ -162,7 +162,7 @@ class ProjectMenu:
         folder = QFileDialog.getExistingDirectory(self.window, "Export takes as CSV", self._start_dir())
         if folder:
             try:
-                files = self.model.project.export_takes_csv(folder)
+                files = exchange.export_takes_csv(self.model.project, folder)
             except ProjectError as err:
                 self._error("The takes could not be exported", str(err))
                 return
