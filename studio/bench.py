@@ -12,6 +12,8 @@ import sys
 
 BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
     # name: (module, what it measures, arguments for the short mode)
+    "startup": ("studio.commands.bench_startup", "time to first plotted sample and to model ready, RSS",
+                ["--short"]),
     "synth": ("studio.synth.bench", "synthetic data generation speed", ["--short"]),
     "model": ("studio.commands.bench_model", "encoder ms/window on one core, set_class time", ["--iterations", "50"]),
     "plot": ("studio.ui.bench_plot", "live plot fps, CPU share and drops at 9 ch x 200 Hz", ["--seconds", "2"]),

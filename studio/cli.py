@@ -17,7 +17,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("studio.recognition.evaluate_cmd", "evaluate UniMotion against DTW-1NN and MiniRocket"),
     "live": ("studio.live_cmd", "headless live recognition with outputs, for shows"),
     "export": ("studio.commands.export_cmd", "export the encoder and a gesture set to ONNX"),
-    "bench": ("studio.bench", "benchmarks: plot, latency, parsers, enrol"),
+    "bench": ("studio.bench", "benchmarks: startup, plot, latency, parsers, enrol, ..."),
+    "info": ("studio.commands.info_cmd", "version and where the shipped files were found"),
 }
 
 
@@ -32,6 +33,10 @@ def _gui_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", default=None, metavar="PATH", help="write a PNG of the main window before quitting")
     parser.add_argument("--quit-after", type=float, default=None, metavar="SECONDS", help="quit after this many seconds")
     parser.add_argument("--panel", default=None, help="panel to show first (e.g. live, library, quality)")
+    parser.add_argument("--quit-when-ready", action="store_true",
+                        help="quit once the device is plotted and the model is ready (after --screenshot)")
+    parser.add_argument("--trace-startup", default=None, metavar="JSON",
+                        help="write the start-up milestones (seconds from launch, memory) to this file")
     return parser
 
 

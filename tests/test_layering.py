@@ -33,7 +33,7 @@ def _imports(path: Path) -> set[str]:
 
 # Lowest first. Entries are the first name below ``studio`` (a subpackage, or a top-level module).
 LAYERS: list[tuple[str, ...]] = [
-    ("signals",),
+    ("signals", "shipped"),
     ("synth",),
     ("devices", "model", "project", "outputs", "audio"),
     ("recognition",),

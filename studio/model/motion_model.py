@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -10,9 +9,10 @@ import torch
 from studio.model.config import Preset
 from studio.model.preprocess import Batch, crops, preprocess
 from studio.model.text import TextEncoder, shared_text_encoder
+from studio.shipped import resource_path
 from studio.signals.stream import CANONICAL_CHANNELS
 
-SHIPPED = Path(__file__).resolve().parents[2] / "resources" / "model"
+SHIPPED = resource_path("model")
 
 
 class MotionModel:

@@ -25,6 +25,30 @@ class TextEncoder:
         self._tok = None
         self._model = None
 
+    @property
+    def model_id(self) -> str:
+        """Which model and settings made the vectors: cached vectors are only reused for the same id."""
+        return f"all-MiniLM-L6-v2/mean-pooled/max_length={self.max_length}"
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the text model itself is loaded (encoding a new sentence costs no load then)."""
+        return self._model is not None
+
+    def known(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The cached vectors of those ``texts`` that have one; never loads the model."""
+        with self._lock:
+            return {t: self._cache[t] for t in map(str, texts) if t in self._cache}
+
+    def remember(self, vectors: dict[str, np.ndarray]) -> None:
+        """Seed the cache with vectors made earlier by this encoder (e.g. stored in a project), so those
+        sentences need no model; vectors of the wrong size are ignored."""
+        with self._lock:
+            for text, vector in vectors.items():
+                vector = np.asarray(vector, np.float32)
+                if vector.shape == (TEXT_DIM,):
+                    self._cache.setdefault(str(text), vector)
+
     def _load(self) -> None:
         if self._model is not None:
             return

@@ -1,7 +1,12 @@
 """``studio`` without a subcommand: the GUI, plus the headless switches used for demos and checks.
 
 ``--screenshot PATH`` writes a PNG of the main window once it has drawn data (or when quitting, if
-``--quit-after`` is given); ``--quit-after SECONDS`` closes the window and exits 0.
+``--quit-after`` is given); ``--quit-after SECONDS`` closes the window and exits 0; ``--quit-when-ready``
+quits once the device is plotted and the model is ready, and ``--trace-startup PATH`` writes the times of
+those milestones (see :mod:`studio.ui.startup`).
+
+Start-up order: the window is built and shown and the device connected first; the model loads on a
+worker after the first samples are plotted (:meth:`MainWindow.load_model_after_first_plot`).
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QWidget
 
+from studio.shipped import resource_path
 from studio.ui.main_window import MainWindow
 from studio.ui.settings import SettingsStore
+from studio.ui.startup import StartupTrace
 from studio.ui.theme import apply_theme
 from studio.ui.workers import MainThreadGC, wait_for_jobs
 
-ICON_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"  # shipped beside the package
+ICON_DIR = resource_path("icons")
 READY_FRAMES = 30  # redraws with data before an unattended screenshot counts as "showing something"
 READY_TIMEOUT_S = 8.0
 
@@ -51,8 +58,8 @@ def build_window(args: argparse.Namespace, store: SettingsStore | None = None) -
     window = MainWindow(store or SettingsStore())
     window.open_project_at_start(getattr(args, "project", None))
     window.show()
-    window.load_model()
     window.connect_device(getattr(args, "device", None) or window.settings.last_device or "simulator")
+    window.load_model_after_first_plot()
     panel = getattr(args, "panel", None)
     if panel and not window.show_panel(panel):
         window.notify(f"No panel called {panel!r}; showing signals.")
@@ -68,6 +75,7 @@ def run_gui(args: argparse.Namespace) -> int:
     if screenshot:
         window.resize(1280, 800)  # the same size every time, whatever layout was remembered
     quit_after = getattr(args, "quit_after", None)
+    quit_when_ready = getattr(args, "quit_when_ready", False)
 
     def finish() -> None:
         if screenshot:
@@ -76,9 +84,12 @@ def run_gui(args: argparse.Namespace) -> int:
         window.close()
         app.quit()
 
+    trace_path = getattr(args, "trace_startup", None)
+    if trace_path or quit_when_ready:
+        StartupTrace(window, trace_path, on_ready=finish if quit_when_ready else None)
     if quit_after is not None:
         QTimer.singleShot(int(max(0.0, quit_after) * 1000), finish)
-    elif screenshot:
+    elif screenshot and not quit_when_ready:
         started = time.monotonic()
         poll = QTimer(window)
 

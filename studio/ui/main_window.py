@@ -35,6 +35,7 @@ from studio.ui.shortcuts import ShortcutSheet, add_action, key_sequences
 from studio.ui.theme import ensure_theme, set_role
 
 SLOW_TIMER_MS = 250
+MODEL_LOAD_DEADLINE_MS = 1500  # the model starts loading by then even if no device has streamed
 
 
 class MainWindow(QMainWindow):
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.slow_timer.timeout.connect(self._on_slow_tick)
         self.fast_timer.start()
         self.slow_timer.start()
+        self._model_load_pending = False
         self.restore_layout()
 
     # -- structure -----------------------------------------------------------------------------
@@ -339,6 +341,24 @@ class MainWindow(QMainWindow):
     def load_model(self) -> None:
         """Start loading the motion model in the background (recognition is ready when it is)."""
         self.recognition.load()
+
+    def load_model_after_first_plot(self, at_most_ms: int = MODEL_LOAD_DEADLINE_MS) -> None:
+        """Load the model once the plot has drawn the device's first samples (or after ``at_most_ms``
+        without any): importing torch on a worker still holds the interpreter for seconds, and the first
+        thing a user should see is their device moving, not a frozen empty plot."""
+        def start() -> None:
+            if self._model_load_pending:
+                self._model_load_pending = False
+                self.ticked.disconnect(check)
+                self.load_model()
+
+        def check() -> None:
+            if self.plot.frames > 0:
+                QTimer.singleShot(0, start)  # after this frame has been painted
+
+        self._model_load_pending = True
+        self.ticked.connect(check)
+        QTimer.singleShot(at_most_ms, start)
 
     def _play_take(self, samples, rate_hz: float, title: str) -> None:  # noqa: ANN001
         self.plot.show_clip(samples, rate_hz, title)

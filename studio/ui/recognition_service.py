@@ -1,7 +1,10 @@
 """Keeps a Recogniser in step with the project and runs live recognition on the device stream.
 
-* The motion model loads in the background at start (torch and MiniLM take seconds); until then the
-  library and recorder work and recognition says it is loading.
+* The motion model loads in the background once the window shows the device (torch takes seconds);
+  until then the library and recorder work and recognition says it is loading. The loading step is
+  :func:`studio.recognition.startup.load_live_recogniser`. Descriptions' text vectors are cached in the
+  project, so the text model (transformers + MiniLM) loads only for a description never seen, and then
+  in the background, never on the GUI thread.
 * Every project change re-enrols only the gestures it touched (``Recogniser.set_class``, well under a
   second, no backbone training); the time is reported with ``enrolled``.
 * A :class:`LiveRecogniser` listens to the StreamRunner's chunks on the runner thread; its events and
@@ -20,17 +23,12 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from studio.project import ProjectError, text_cache
+from studio.recognition.startup import LoadedRecogniser, class_text, default_load_model, load_live_recogniser, \
+    text_encoder_of
 from studio.ui.device_controller import DeviceController
 from studio.ui.project_model import ProjectModel
 from studio.ui.workers import Job
-
-
-def default_model_loader():  # noqa: ANN201 - a MotionModel, imported lazily (torch)
-    from studio.model import load_model
-
-    model = load_model()
-    model.warm_up()
-    return model
 
 
 class _LiveFeed:
@@ -76,8 +74,9 @@ class RecognitionService(QObject):
         super().__init__(parent)
         self.project = project
         self.controller = controller
-        self.model_loader = model_loader or default_model_loader
+        self.model_loader = model_loader or default_load_model
         self.model = None
+        self.load_failed: str | None = None  # why the model could not be loaded, once it could not
         self.recogniser = None
         self.live = None
         self.state = "Motion model not loaded."
@@ -88,6 +87,7 @@ class RecognitionService(QObject):
         self._candidates: queue.SimpleQueue = queue.SimpleQueue()
         self._attached_runner = None
         self._load_job: Job | None = None
+        self._text_job: Job | None = None
         self._feed = _LiveFeed(self._events)
         self._held = False  # paused by the recorder while a take is under way
         self.live_enabled = True  # the user's start/stop
@@ -107,28 +107,31 @@ class RecognitionService(QObject):
         """Load the model in the background; ``state_changed`` says when it is ready or why not."""
         self._set_state("Loading the motion model…")
 
-        loader, sensitivity = self.model_loader, self._sensitivity  # plain data only: see workers.py
+        # plain data only (see workers.py): the loader, numbers, sentences and cached vectors
+        loader, sensitivity, texts = self.model_loader, self._sensitivity, self._class_texts()
+        project = self.project.project
+        cached = text_cache.cached_vectors(project) if project is not None else {}
 
         def work(progress, should_stop):  # noqa: ANN001, ANN202
-            model = loader()
-            from studio.recognition.recogniser import Recogniser
-
-            recogniser = Recogniser(model, sensitivity=sensitivity)
-            recogniser.calibrate_default()
-            return model, recogniser
+            return load_live_recogniser(loader, sensitivity, texts, cached)
 
         self._load_job = Job(work, self)
         self._load_job.finished.connect(self._on_loaded)
-        self._load_job.failed.connect(lambda msg: self._set_state(
-            f"Recognition unavailable: the motion model could not be loaded ({msg}). "
-            "Recording and editing still work."))
+        self._load_job.failed.connect(self._on_load_failed)
         return self._load_job.start()
+
+    def _on_load_failed(self, message: str) -> None:
+        self.load_failed = message
+        self._set_state(f"Recognition unavailable: the motion model could not be loaded ({message}). "
+                        "Recording and editing still work.")
 
     def set_model(self, model, recogniser) -> None:  # noqa: ANN001
         """Use an already loaded model (tests, or a model trained in this session)."""
         self._on_loaded((model, recogniser))
 
-    def _on_loaded(self, result: tuple) -> None:
+    def _on_loaded(self, result: LoadedRecogniser | tuple) -> None:
+        if isinstance(result, LoadedRecogniser):
+            result = result.model, result.recogniser
         self.model, self.recogniser = result
         self.recogniser.sensitivity = self._sensitivity
         self._signatures.clear()
@@ -155,6 +158,8 @@ class RecognitionService(QObject):
                 takes = project.takes(g.id)
                 wanted[g.name] = (g.description, tuple((t.id, t.trim_start, t.trim_end) for t in takes))
                 data[g.name] = (g, takes)
+        if not self._texts_ready([class_text(name, g.description) for name, (g, _) in data.items()]):
+            return
         changed = False
         for name in list(self._signatures):
             if name not in wanted:
@@ -169,7 +174,7 @@ class RecognitionService(QObject):
             started = time.perf_counter()
             try:
                 self.recogniser.set_class(name, g.description, [t.trimmed() for t in takes], rate_hz=rate)
-            except ValueError as err:
+            except (ValueError, RuntimeError) as err:  # RuntimeError: no text model installed
                 self._set_state(f"'{name}' could not be enrolled: {err}")
                 continue
             self.last_enrol_s = time.perf_counter() - started
@@ -178,9 +183,47 @@ class RecognitionService(QObject):
             changed = True
         if changed:
             self.classes_changed.emit()
+            self._store_texts()
         n = len(self._signatures)
         self._set_state(f"Recognising {n} gesture{'s' if n != 1 else ''}." if n else
                         "Ready: add a gesture with a description or a take to start recognising.")
+
+    def _class_texts(self) -> list[str]:
+        project = self.project.project
+        return [class_text(g.name, g.description) for g in project.gestures()] if project is not None else []
+
+    def _texts_ready(self, texts: list[str]) -> bool:
+        """True when every sentence in ``texts`` can be embedded at once (cached, or the text model is
+        loaded). Otherwise the new ones are embedded in the background, which loads the text model
+        (seconds), and :meth:`sync` runs again when that is done."""
+        encoder = text_encoder_of(self.model)
+        if encoder is None or encoder.loaded or (self._text_job is not None and self._text_job.cancelled):
+            return True
+        missing = [t for t in texts if t not in encoder.known([t])]
+        if not missing:
+            return True
+        if self._text_job is None or not self._text_job.running:
+            self._set_state("Reading the new description (the text model loads once, a few seconds)…")
+
+            def work(progress, should_stop):  # noqa: ANN001, ANN202
+                return encoder.encode(missing)
+
+            self._text_job = job = Job(work, self)
+            job.failed.connect(lambda _msg: job.cancel())  # then sync enrols what it can and says why not
+            job.done.connect(self.sync)
+            job.start()
+        return False
+
+    def _store_texts(self) -> None:
+        """Keep the vectors of the gestures' sentences in the project (a cache: failures are harmless)."""
+        encoder, project = text_encoder_of(self.model), self.project.project
+        encoder_id = str(getattr(encoder, "model_id", ""))
+        if encoder is None or project is None or not encoder_id:
+            return
+        try:
+            text_cache.store_vectors(project, encoder_id, encoder.known(self._class_texts()))
+        except ProjectError:
+            pass  # a read-only project keeps working; its sentences are embedded again next time
 
     @property
     def sensitivity(self) -> float:

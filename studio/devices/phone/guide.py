@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-EXPERIMENT_FILE = Path(__file__).resolve().parents[3] / "resources" / "phone" / "studio-imu.phyphox"
+from studio.shipped import resource_path
+
+EXPERIMENT_FILE = resource_path("phone", "studio-imu.phyphox")
 EXPERIMENT_PATH = "/studio-imu.phyphox"
 
 

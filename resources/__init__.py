@@ -1,0 +1,1 @@
+"""The studio's shipped files, installed as the package ``studio.resources`` (see studio/shipped.py)."""
