@@ -76,14 +76,32 @@ def test_pca_is_deterministic_in_sign(rng):
 
 
 def test_scores_fuse_description_and_takes_like_the_recogniser(rng):
+    from studio.recognition.recogniser import TEXT_PRIOR, Recogniser
+
     text = np.eye(8)[0]
     feat = _cluster(rng, np.eye(8)[1], 3, 0.0)  # all takes identical
     joint_q, feat_q = np.eye(8)[0], np.eye(8)[1]
-    # w = 1 / (1 + 3): one quarter description (cos 1), three quarters takes (cos 1)
+    w = TEXT_PRIOR / (TEXT_PRIOR + 3)
     assert quality.score(joint_q, feat_q, feat, text) == pytest.approx(1.0)
-    assert quality.score(joint_q, np.eye(8)[2], feat, text) == pytest.approx(0.25)
+    assert quality.score(joint_q, np.eye(8)[2], feat, text) == pytest.approx(w)  # only the description agrees
     assert quality.score(joint_q, feat_q, np.zeros((0, 8)), text) == pytest.approx(1.0)  # text only
     assert quality.score(np.eye(8)[3], feat_q, feat, None) == pytest.approx(1.0)  # takes only
+    # The very score live recognition computes, on spread-out takes (mean and nearest take differ).
+    takes, q = _cluster(rng, np.eye(8)[1], 4, 0.6), _cluster(rng, np.eye(8)[1], 1, 0.6)[0]
+    unit = lambda v: v / np.linalg.norm(v, axis=-1, keepdims=True)  # noqa: E731
+    live = Recogniser._score(q[None], q[None], text, unit(takes.mean(0)), unit(takes))[0]
+    assert quality.score(q, q, takes, text) == pytest.approx(float(live), abs=1e-9)
+
+
+def test_takes_below_the_live_threshold_count_as_not_recognised(rng):
+    takes = {g: [(10 * k + i, e) for i, e in enumerate(_cluster(rng, np.eye(8)[k], 3, 0.05))]
+             for k, g in enumerate(["x", "y"])}
+    closed = quality.assess(takes)
+    assert closed.loo_accuracy == 1.0 and closed.confusion.shape == (2, 2)
+    strict = quality.assess(takes, thresholds={"x": 2.0, "y": -1.0})  # no score reaches 2: x is never recognised
+    assert strict.confusion.shape == (2, 3)
+    assert strict.confusion[0].tolist() == [0, 0, 3] and strict.confusion[1].tolist() == [0, 3, 0]
+    assert strict.not_recognised == 3 and strict.loo_accuracy == pytest.approx(0.5)
 
 
 def test_joint_and_feature_spaces_can_differ(rng):

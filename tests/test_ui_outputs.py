@@ -116,9 +116,11 @@ def test_keystrokes_stay_disarmed_until_armed_and_the_badges_show(window, qtbot)
 
     panel.arm_button.click()
     path = window.project.path
-    window.project.open(path)  # a project switch disarms
+    window.project.open(path)  # a project switch disarms, and restored outputs wait to be resumed
     assert not window.outputs.armed and window.armed_status.isHidden()
-    assert window.outputs.running("keystrokes")
+    assert window.outputs.paused and not window.outputs.running("keystrokes")
+    window.outputs.resume()
+    assert window.outputs.running("keystrokes") and not window.outputs.armed
 
 
 def test_port_in_use_is_reported_and_recognition_goes_on(window, qtbot):

@@ -1,15 +1,20 @@
 """Quality feedback on a gesture set, from take embeddings (Qt-free, numpy only).
 
 Each take comes with its joint motion-text embedding and its encoder features (``MotionModel.
-embed_features``); each gesture optionally with its description's text embedding. Scores mirror the
-recogniser: a window q scores ``w * cos(joint(q), text_c) + (1 - w) * cos(feat(q), mean_feat_c)`` against
-gesture c with n takes, ``w = 1 / (1 + n)`` (``w = 1`` with no takes, ``w = 0`` with no description).
+embed_features``); each gesture optionally with its description's text embedding. Scores are the
+recogniser's own (its constants are imported, so the estimate cannot drift from what runs live): a window
+q scores ``w * cos(joint(q), text_c) + (1 - w) * take_c(q)`` against gesture c with n takes, where
+``take_c`` blends the cosine to the takes' mean and to the nearest take, ``w = TEXT_PRIOR / (TEXT_PRIOR +
+n)`` (``w = 1`` with no takes, ``w = 0`` with no description). With the recogniser's per-gesture
+thresholds, a take whose best score is below its threshold counts as *not recognised*, as it would be
+live (an estimate that ignored rejection said 100 % where live recognition got 83 %).
 From these, what the quality panel shows:
 
 * **consistency** per take: cosine similarity of its features to the mean of its gesture's *other* takes,
   in [0, 1]. A take far from its siblings was probably performed differently (or is a mistake);
 * a **leave-one-out confusion matrix**: every take scored against all gestures, its own rebuilt without
-  it, so it estimates live accuracy on new takes;
+  it, so it estimates live accuracy on new takes; with thresholds, a last column counts the takes
+  that would not be recognised at all;
 * **confusable pairs**: gestures whose take means (or descriptions) are very similar or whose takes get
   confused, with a suggestion;
 * a **2-D map** of all takes (PCA of the features) with each gesture's mean.
@@ -21,7 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-TEXT_PRIOR = 1.0  # as in the recogniser: the description counts as one take
+from studio.recognition.recogniser import MEAN_WEIGHT, TEXT_PRIOR
+
+NOT_RECOGNISED = "not recognised"  # the extra confusion-matrix column, when thresholds are given
 CONFUSABLE_SIMILARITY = 0.85  # gestures closer than this are flagged even without LOO confusions
 
 
@@ -43,7 +50,8 @@ class QualityReport:
     labels: list[str]
     consistency: dict[int, float] = field(default_factory=dict)  # take id -> [0, 1]
     confusion: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), int))  # rows true, cols predicted
-    loo_accuracy: float | None = None
+    loo_accuracy: float | None = None  # right and above its threshold (when thresholds are given)
+    not_recognised: int = 0  # LOO takes whose best score was below that gesture's threshold
     pairs: list[ConfusablePair] = field(default_factory=list)
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # (n_takes, 2) map positions
     point_labels: list[str] = field(default_factory=list)
@@ -66,7 +74,10 @@ def score(joint: np.ndarray, feat: np.ndarray, g_feat: np.ndarray, text: np.ndar
     """The recogniser's fused score of one take (joint (E,), feat (D,)) against a gesture whose takes have
     features ``g_feat`` (n, D) and whose description embeds to ``text``."""
     n = g_feat.shape[0]
-    take_part = float(_norm(feat) @ _norm(g_feat.mean(0))) if n else None
+    take_part = None
+    if n:
+        sims = _norm(g_feat) @ _norm(feat)
+        take_part = MEAN_WEIGHT * float(_norm(feat) @ _norm(g_feat.mean(0))) + (1 - MEAN_WEIGHT) * float(sims.max())
     text_part = float(_norm(joint) @ _norm(text)) if text is not None else None
     if take_part is None:
         return text_part if text_part is not None else -1.0
@@ -96,14 +107,16 @@ def _gestures(takes: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]], text
 
 
 def loo_confusion(takes: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]],
-                  texts: dict[str, np.ndarray] | None = None) -> tuple[list[str], np.ndarray]:
+                  texts: dict[str, np.ndarray] | None = None,
+                  thresholds: dict[str, float] | None = None) -> tuple[list[str], np.ndarray]:
     """Leave-one-out confusion matrix. ``takes``: gesture -> embeddings (n, E) used as both joint and
     features, or a (joint (n, E), features (n, D)) pair. Gestures with a description but no takes are
-    candidates (columns); rows of gestures without takes stay empty."""
+    candidates (columns); rows of gestures without takes stay empty. With ``thresholds`` (gesture ->
+    the recogniser's rejection threshold) the matrix has one more column: takes not recognised."""
     gestures = _gestures(takes, texts or {})
     labels = [g for g, v in gestures.items() if v.feat.shape[0] > 0 or v.text is not None]
     index = {g: i for i, g in enumerate(labels)}
-    matrix = np.zeros((len(labels), len(labels)), int)
+    matrix = np.zeros((len(labels), len(labels) + (1 if thresholds is not None else 0)), int)
     for g in labels:
         own = gestures[g]
         for i in range(own.feat.shape[0]):
@@ -113,7 +126,11 @@ def loo_confusion(takes: dict[str, np.ndarray | tuple[np.ndarray, np.ndarray]],
             if rest.shape[0] or own.text is not None:
                 scores[g] = score(own.joint[i], own.feat[i], rest, own.text)
             if scores:
-                matrix[index[g], index[max(scores, key=scores.get)]] += 1
+                best = max(scores, key=scores.get)
+                if thresholds is not None and scores[best] < thresholds.get(best, -np.inf):
+                    matrix[index[g], len(labels)] += 1  # live recognition would say "none of these"
+                else:
+                    matrix[index[g], index[best]] += 1
     return labels, matrix
 
 
@@ -133,7 +150,7 @@ def confusable_pairs(labels: list[str], gestures: dict[str, _Gesture], confusion
         for j in range(i + 1, len(labels)):
             b = labels[j]
             sim = _likeness(gestures[a], gestures[b])
-            mixed = int(confusion[i, j] + confusion[j, i]) if confusion.size else 0
+            mixed = int(confusion[i, j] + confusion[j, i]) if confusion.size else 0  # gesture columns only
             if mixed == 0 and sim < threshold:
                 continue
             if mixed:
@@ -165,9 +182,11 @@ def pca_2d(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, comps, centred @ comps.T
 
 
-def assess(takes: dict[str, list[tuple]], texts: dict[str, np.ndarray] | None = None) -> QualityReport:
+def assess(takes: dict[str, list[tuple]], texts: dict[str, np.ndarray] | None = None,
+           thresholds: dict[str, float] | None = None) -> QualityReport:
     """The full report. ``takes``: gesture -> [(take id, embedding)] or [(take id, joint, features)];
-    ``texts``: gesture -> description embedding (joint space)."""
+    ``texts``: gesture -> description embedding (joint space); ``thresholds``: gesture -> the live
+    recogniser's rejection threshold (then takes below it count as not recognised)."""
     texts = texts or {}
     stacked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for g, rows in takes.items():
@@ -183,10 +202,11 @@ def assess(takes: dict[str, list[tuple]], texts: dict[str, np.ndarray] | None = 
         for row, value in zip(rows, consistency(stacked[g][1]) if rows else []):
             if np.isfinite(value):
                 report.consistency[row[0]] = float(value)
-    labels, matrix = loo_confusion(stacked, texts)
+    labels, matrix = loo_confusion(stacked, texts, thresholds)
     report.labels, report.confusion = labels, matrix
     if matrix.sum():
-        report.loo_accuracy = float(np.trace(matrix) / matrix.sum())
+        report.loo_accuracy = float(np.trace(matrix[:, :len(labels)]) / matrix.sum())
+        report.not_recognised = int(matrix[:, len(labels):].sum())
     report.pairs = confusable_pairs(labels, _gestures(stacked, texts), matrix)
     rows = [(r[0], g, r[2] if len(r) > 2 else r[1]) for g, items in takes.items() for r in items]
     if rows:

@@ -54,6 +54,12 @@ class DevicePanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self._scan_job: Job | None = None
+        # URIs the user typed that have not streamed yet: taken off the list again when they fail, so a
+        # typo does not stay there for good (the Custom URI dialog offers the last one to correct).
+        self._tentative: set[str] = set()
+        self._last_failed = ""
+        self._last_good = "simulator"
+        self._requested = ""  # the URI last connected from this panel, as listed (sources may normalise it)
 
         self.device_combo = QComboBox()
         self.device_combo.setMinimumContentsLength(18)
@@ -132,6 +138,7 @@ class DevicePanel(QWidget):
         self._list_serial_ports()
         controller.state_changed.connect(self._on_state_changed)
         controller.buffer_changed.connect(self._refresh_gestures)
+        self.device_combo.currentIndexChanged.connect(lambda _i: self._update_buttons())
         self._on_state_changed("disconnected", "Choose a device and press Connect.")
 
     # -- device choice -------------------------------------------------------------------------
@@ -139,21 +146,36 @@ class DevicePanel(QWidget):
         return str(self.device_combo.currentData())
 
     def select_uri(self, uri: str) -> None:
-        """Select ``uri`` in the combo box, adding it as an entry if it is not listed."""
+        """Select ``uri`` in the combo box, adding it as an entry if it is not listed (until it has
+        streamed once, such an entry is tentative: it goes again if connecting to it fails)."""
         index = self.device_combo.findData(uri)
         if index < 0:
             index = self.device_combo.count() - 1  # before "Custom URI…"
             self.device_combo.insertItem(index, uri, uri)
+            self._tentative.add(uri)
         self.device_combo.setCurrentIndex(index)
 
     def _on_device_activated(self, index: int) -> None:
         if self.device_combo.itemData(index) != CUSTOM:
             return
-        text, ok = QInputDialog.getText(self, "Custom device", "Device URI (e.g. serial:///dev/ttyACM0?format=csv):")
+        text, ok = QInputDialog.getText(self, "Custom device", "Device URI (e.g. serial:///dev/ttyACM0?format=csv):",
+                                        text=self._last_failed)
         if ok and text.strip():
             self.select_uri(text.strip())
         else:
-            self.select_uri(self.controller.uri or "simulator")
+            self.select_uri(self.controller.uri or self._last_good)
+
+    def _forget_failed(self, uri: str) -> bool:
+        """Take a tentative ``uri`` that failed off the list and select the last device that worked."""
+        self._last_failed = uri
+        if uri not in self._tentative:
+            return False
+        self._tentative.discard(uri)
+        index = self.device_combo.findData(uri)
+        if index >= 0:
+            self.device_combo.removeItem(index)
+        self.device_combo.setCurrentIndex(max(0, self.device_combo.findData(self._last_good)))
+        return True
 
     def _list_serial_ports(self) -> None:
         """Serial ports are listed at once (milliseconds); BLE devices need a Scan (seconds)."""
@@ -204,25 +226,50 @@ class DevicePanel(QWidget):
     def connect_uri(self, uri: str) -> bool:
         """Connect to ``uri``; a bad URI or missing driver is shown in the panel, never raised."""
         self.select_uri(uri)
+        self._requested = uri
         try:
             self.controller.connect_device(uri)
         except Exception as err:  # the app never dies on a device fault
-            self._on_state_changed("failed", describe_error(err))
+            self._on_state_changed("failed", self._failure_text(uri, describe_error(err)))
             return False
         return True
+
+    def _failure_text(self, uri: str, message: str) -> str:
+        if self._forget_failed(uri):
+            return (f"{message} '{uri}' was taken off the device list; Custom URI… offers it again to "
+                    "correct it.")
+        return message
 
     def _on_state_changed(self, state: str, message: str) -> None:
         text, role, symbol = STATE_STYLE.get(state, (state, "faint", "○"))
         self.state_label.setText(f"{symbol} {text}")
         set_role(self.state_label, role)
+        uri = self._active_uri()
+        if state == "streaming" and uri:
+            self._tentative.discard(uri)  # it works: it stays on the list
+            self._last_good = uri
+        elif state == "failed" and uri and message:
+            message = self._failure_text(uri, message)
         if message:
             self.message_label.setText(message)
-        busy = state in ("streaming", "connecting", "reconnecting")
-        self.connect_button.setEnabled(not busy)
-        self.disconnect_button.setEnabled(busy)
+        self._update_buttons(state)
         if state in ("disconnected", "failed"):
             self.gesture_box.setVisible(False)
             self.rate_label.setText("–")
+
+    def _active_uri(self) -> str:
+        uri = self.controller.uri
+        return self._requested if uri and self._requested else uri
+
+    def _update_buttons(self, state: str | None = None) -> None:
+        """Connect is offered when not connected, and also while connected when another device is chosen
+        (connecting then switches to it)."""
+        state = state or self.controller.state.value
+        busy = state in ("streaming", "connecting", "reconnecting")
+        other = busy and self.selected_uri() not in (CUSTOM, self._active_uri())
+        self.connect_button.setEnabled(not busy or other)
+        self.connect_button.setText("Switch to this device" if other else "Connect")
+        self.disconnect_button.setEnabled(busy)
 
     def update_counters(self) -> None:
         """Refresh the numbers (called from the main window's slow timer)."""

@@ -10,7 +10,7 @@ is edited here too, validated before it is stored.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
     QListWidgetItem, QPushButton, QSplitter, QVBoxLayout, QWidget,
@@ -28,6 +28,8 @@ from studio.ui.theme import colours, set_role, theme_manager
 from studio.ui.thumbnails import colour_icon, take_thumbnail
 
 ROLE_ID = Qt.ItemDataRole.UserRole
+MESSAGE_MS = 8000  # a refused edit's reason stays this long (or until the next edit or selection)
+THUMB_ROW_PX = 96  # one row of take thumbnails (56 px picture, caption, spacing)
 
 
 def auto_trim(samples: np.ndarray, rate_hz: float, channels: tuple[str, ...], margin_s: float = 0.15
@@ -38,6 +40,12 @@ def auto_trim(samples: np.ndarray, rate_hz: float, channels: tuple[str, ...], ma
         return None
     pad = int(round(margin_s * rate_hz))
     return max(0, core[0] - pad), min(len(samples), core[1] + pad)
+
+
+def take_number(project, take) -> int:  # noqa: ANN001 - a Project and one of its takes
+    """The take's number within its gesture (1 = recorded first), as the library lists it."""
+    ids = [t.id for t in project.takes(take.gesture_id)]
+    return ids.index(take.id) + 1 if take.id in ids else 0
 
 
 class LibraryPanel(QWidget):
@@ -64,7 +72,9 @@ class LibraryPanel(QWidget):
         self.gesture_list.setIconSize(QSize(14, 14))
         self.gesture_list.currentItemChanged.connect(self._on_current_gesture)
         self.gesture_list.itemChanged.connect(self._on_item_checked)
-        describe(self.gesture_list, "Gestures", "Space turns recognition of a gesture on or off.")
+        describe(self.gesture_list, "Gestures", "Ticked gestures are recognised live; Space turns it on or off.")
+        self.list_caption = QLabel("Gestures — ☑ ticked: recognised live (Space toggles)")
+        self.list_caption.setObjectName("plotCaption")
         self.duplicate_button = QPushButton("Duplicate")
         self.duplicate_button.clicked.connect(self._on_duplicate)
         self.delete_button = QPushButton("Delete")
@@ -80,6 +90,10 @@ class LibraryPanel(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         set_role(self.message, "error")
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.setInterval(MESSAGE_MS)
+        self._message_timer.timeout.connect(lambda: self.show_message(""))
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -87,6 +101,7 @@ class LibraryPanel(QWidget):
         lv.addWidget(self.new_name)
         lv.addWidget(self.new_description)
         lv.addWidget(self.add_button)
+        lv.addWidget(self.list_caption)
         lv.addWidget(self.gesture_list, 1)
         row = QHBoxLayout()
         row.addWidget(self.duplicate_button)
@@ -152,8 +167,17 @@ class LibraryPanel(QWidget):
             take_buttons.addWidget(w)
         takes_box = QGroupBox("Takes")
         tv = QVBoxLayout(takes_box)
-        tv.addWidget(self.take_list, 1)
-        tv.addWidget(self.preview, 1)
+        # Thumbnails above, the selected take's plots below: a splitter the user can drag, with the
+        # plots getting the room (squeezed, their tick labels overlapped).
+        self.take_split = QSplitter(Qt.Orientation.Vertical)
+        self.take_split.setChildrenCollapsible(False)
+        self.take_split.addWidget(self.take_list)
+        self.take_split.addWidget(self.preview)
+        self.take_split.setStretchFactor(0, 0)
+        self.take_split.setStretchFactor(1, 1)
+        self.take_list.setMinimumHeight(THUMB_ROW_PX)
+        self.take_split.setSizes([THUMB_ROW_PX + 24, 400])
+        tv.addWidget(self.take_split, 1)
         tv.addLayout(take_buttons)
 
         right = QWidget()
@@ -176,9 +200,19 @@ class LibraryPanel(QWidget):
         self.refresh()
 
     # -- selection -----------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        """Say why an edit was refused, under the list; it goes after a while, or at the next edit or
+        selection (an old reason must not look as if it applied to what is shown now)."""
+        self.message.setText(text)
+        if text:
+            self._message_timer.start()
+        else:
+            self._message_timer.stop()
+
     def _on_current_gesture(self, *_: object) -> None:
         if self._syncing:
             return
+        self.show_message("")
         self._show_selected()
         gid = self.selected_gesture_id()
         if gid is not None:
@@ -212,11 +246,14 @@ class LibraryPanel(QWidget):
             for g in project.gestures():
                 n = counts.get(g.id, 0)
                 detail = f"{n} take{'s' if n != 1 else ''}" if n else "from text only"
-                item = QListWidgetItem(colour_icon(g.colour), f"{g.name}   ·  {detail}")
+                off = "" if g.enabled else "  ·  not recognised"  # said in words, not by the box alone
+                item = QListWidgetItem(colour_icon(g.colour), f"{g.name}   ·  {detail}{off}")
                 item.setData(ROLE_ID, g.id)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked if g.enabled else Qt.CheckState.Unchecked)
-                item.setToolTip(g.description or "(no description)")
+                item.setToolTip(f"{g.description or '(no description)'}\n"
+                                f"{'Ticked: recognised live' if g.enabled else 'Not ticked: not recognised live'}"
+                                " (Space or a click on the box changes it)")
                 self.gesture_list.addItem(item)
         if keep is not None:
             self.select_gesture(keep)
@@ -251,11 +288,11 @@ class LibraryPanel(QWidget):
             for g in project.gestures():
                 if g.id != gid:
                     self.move_combo.addItem(g.name, g.id)
-            for t in takes:
+            for number, t in enumerate(takes, 1):  # numbered per gesture, as the user recorded them
                 secs = len(t.trimmed()) / t.rate_hz
                 quality = f" · q {t.quality:.2f}" if t.quality is not None else ""
                 item = QListWidgetItem(take_thumbnail(t.samples, (t.trim_start, t.trim_end)),
-                                       f"#{t.id} · {secs:.1f} s{quality}")
+                                       f"take {number} · {secs:.1f} s{quality}")
                 item.setData(ROLE_ID, t.id)
                 self.take_list.addItem(item)
         self.badge.setText("" if gesture is None else (
@@ -286,10 +323,10 @@ class LibraryPanel(QWidget):
         try:
             self.model.run(command_factory())
         except ProjectError as err:
-            self.message.setText(str(err))
+            self.show_message(str(err))
             self._show_selected()  # put the refused value back
             return False
-        self.message.setText("")
+        self.show_message("")
         return True
 
     def add_gesture(self, name: str, description: str = "") -> bool:
@@ -338,12 +375,12 @@ class LibraryPanel(QWidget):
         try:
             value = (check_address(text) if key == "osc" else str(parse_combo(text))) if text else ""
         except OutputError as err:
-            self.message.setText(f"{'OSC address' if key == 'osc' else 'Key combo'} not saved: {err}")
+            self.show_message(f"{'OSC address' if key == 'osc' else 'Key combo'} not saved: {err}")
             return  # the typed text stays so it can be corrected
         output = dict(self.model.project.gesture(gid).output or {})
         if output.get(key, "") == value:
             edit.setText(value)
-            self.message.setText("")
+            self.show_message("")
             return
         if value:
             output[key] = value
@@ -398,7 +435,8 @@ class LibraryPanel(QWidget):
             return
         take = self.model.project.take(tid)
         name = self.model.project.gesture(take.gesture_id).name
-        self.play_requested.emit(take.samples, take.rate_hz, f"take #{take.id} of '{name}'")
+        number = take_number(self.model.project, take)
+        self.play_requested.emit(take.samples, take.rate_hz, f"take {number} of '{name}'")
 
     def _on_apply_trim(self) -> None:
         tid = self.selected_take_id()
@@ -414,7 +452,7 @@ class LibraryPanel(QWidget):
         take = self.model.project.take(tid)
         marks = auto_trim(take.samples, take.rate_hz, take.channels)
         if marks is None:
-            self.message.setText("No movement found in this take: nothing to trim to.")
+            self.show_message("No movement found in this take: nothing to trim to.")
             return
         self._run(lambda: undo.TrimTake(self.model, tid, *marks))
 

@@ -13,7 +13,9 @@ from dataclasses import fields, replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QPushButton, QTabWidget, QWidget,
+)
 
 from studio.ui.device_controller import DeviceController
 from studio.ui.device_panel import DevicePanel
@@ -147,7 +149,15 @@ class MainWindow(QMainWindow):
         self.armed_status.setToolTip("Recognised gestures press real keys; disarm in the Outputs panel")
         self.armed_status.setVisible(False)
         self.outputs.armed_changed.connect(self.armed_status.setVisible)
+        # Outputs restored with a project wait for the user: said here whichever panel is shown.
+        self.outputs_paused = QPushButton("Outputs paused — resume")
+        self.outputs_paused.setToolTip("This project's outputs (OSC, WebSocket, keystrokes) start when resumed; "
+                                       "Outputs panel ▸ 'Start outputs with the project' skips the pause")
+        self.outputs_paused.clicked.connect(self.outputs.resume)
+        self.outputs_paused.setVisible(self.outputs.paused)
+        self.outputs.paused_changed.connect(self._on_outputs_paused)
         bar = self.statusBar()
+        bar.addPermanentWidget(self.outputs_paused)
         bar.addPermanentWidget(self.armed_status)
         bar.addPermanentWidget(self.rate_status)
         bar.addPermanentWidget(self.drops_status)
@@ -228,6 +238,11 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         add_action(self, help_menu, "&Keyboard shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents)
         add_action(self, help_menu, "&About", self._about)
+
+    def _on_outputs_paused(self, paused: bool) -> None:
+        self.outputs_paused.setVisible(paused)
+        if paused:
+            self.notify("Outputs paused: this project's outputs start when you resume them.")
 
     def _rebuild_perform_menu(self) -> None:
         self.perform_menu.clear()

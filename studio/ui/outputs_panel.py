@@ -21,7 +21,7 @@ from studio.ui.theme import set_role
 
 # level: (colour role, symbol): the symbol says the level without the colour
 LEVELS = {"off": ("faint", "○"), "idle": ("muted", "…"), "ok": ("ok", "✔"), "error": ("error", "✖"),
-          "armed": ("error", "⚠")}
+          "armed": ("error", "⚠"), "paused": ("warning", "⏸")}
 LOCAL_HOST, ANY_HOST = "127.0.0.1", "0.0.0.0"
 
 
@@ -93,7 +93,26 @@ class OutputsPanel(QWidget):
         nv.addWidget(self.allow_remote)
         nv.addWidget(self.problems_label)
 
+        self.paused_label = QLabel("⏸ Outputs paused: opened with the project, nothing is sent yet.")
+        set_role(self.paused_label, "warning")
+        self.resume_button = QPushButton("Outputs paused — resume")
+        self.resume_button.setObjectName("primary")
+        self.resume_button.setToolTip("Start the outputs this project had (OSC, WebSocket, keystrokes)")
+        self.resume_button.clicked.connect(service.resume)
+        self.start_with_project = QCheckBox("Start outputs with the project")
+        self.start_with_project.setToolTip("On: opening this project starts its outputs at once. Off: they start "
+                                           "paused until resumed")
+        self.start_with_project.toggled.connect(service.set_start_with_project)
+        start_box = QGroupBox("When the project opens")
+        sv = QVBoxLayout(start_box)
+        pause_row = QHBoxLayout()
+        pause_row.addWidget(self.paused_label, 1)
+        pause_row.addWidget(self.resume_button)
+        sv.addLayout(pause_row)
+        sv.addWidget(self.start_with_project)
+
         left = QVBoxLayout()
+        left.addWidget(start_box)
         left.addWidget(osc_box)
         left.addWidget(net_box)
         left.addStretch(1)
@@ -113,6 +132,7 @@ class OutputsPanel(QWidget):
             spin.valueChanged.connect(self._commit)
         self.arm_button.toggled.connect(self._on_arm)
         service.status_changed.connect(self.sync)
+        service.paused_changed.connect(lambda _paused: self.sync())
         self.sync()
 
     def _state_label(self, kind: str) -> QLabel:
@@ -124,7 +144,7 @@ class OutputsPanel(QWidget):
     # -- model -> view -------------------------------------------------------------------------
     def _widgets(self) -> tuple[QWidget, ...]:
         return (self.osc_enabled, self.osc_host, self.osc_port, self.osc_address, self.ws_enabled, self.ws_port,
-                self.keys_enabled, self.allow_remote, self.arm_button)
+                self.keys_enabled, self.allow_remote, self.arm_button, self.start_with_project)
 
     def sync(self) -> None:
         """Show the service's settings and each output's state (signals blocked: no write back)."""
@@ -142,12 +162,15 @@ class OutputsPanel(QWidget):
         self.ws_port.setValue(max(1, c.websocket.port))
         self.keys_enabled.setChecked(c.keystrokes.enabled)
         self.allow_remote.setChecked(c.allow_remote)
+        self.start_with_project.setChecked(s.start_with_project)
         self.arm_button.setChecked(s.armed)
         self.arm_button.setText("Disarm keystrokes" if s.armed else "Arm keystrokes")
         self.arm_button.setEnabled(have_project and s.running("keystrokes"))
         for w in self._widgets():
             w.blockSignals(False)
         self.armed_badge.setVisible(s.armed)
+        self.paused_label.setVisible(s.paused)
+        self.resume_button.setVisible(s.paused)
         for kind in KINDS:
             level, text = s.state(kind)
             label = self.state_labels[kind]

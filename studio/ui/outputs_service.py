@@ -7,6 +7,9 @@
 * The hub's worker threads report failures through a plain queue (never a Qt object); :meth:`poll`,
   called from a GUI timer, turns them into ``error`` signals and per-output state.
 * Keystrokes always start disarmed: arming is a session action, never stored in the project.
+* Outputs restored by opening a project start *paused* (nothing is sent, no port is opened) until the
+  user resumes them, unless the project says "start outputs with the project": reopening a show file
+  must not fire OSC or open a WebSocket server unannounced.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from studio.outputs.config import SETTINGS_KEY, load_config
 from studio.ui.project_model import ProjectModel, ValueCommand
 
 KINDS = ("osc", "websocket", "keystrokes")
+START_WITH_PROJECT_KEY = "outputs_start_with_project"  # project setting: restored outputs start at once
 _SECTION_NAMES = {"osc": "OSC", "websocket": "WebSocket", "keystrokes": "Keystrokes"}
 
 
@@ -64,6 +68,7 @@ class OutputsService(QObject):
     status_changed = Signal()
     error = Signal(str)
     armed_changed = Signal(bool)
+    paused_changed = Signal(bool)
 
     def __init__(self, model: ProjectModel, key_backend: object = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +83,7 @@ class OutputsService(QObject):
         self._signatures: dict[str, object] = {}
         self._state: dict[str, tuple[str, str]] = {}
         self._clients = 0
+        self.paused = False
         model.project_changed.connect(self._on_project_changed)
         model.gestures_changed.connect(self.rebuild)
         model.settings_changed.connect(lambda key: self.rebuild() if key == SETTINGS_KEY else None)
@@ -93,7 +99,34 @@ class OutputsService(QObject):
 
     def _on_project_changed(self) -> None:
         self.close()
+        project = self.model.project
+        config, _ = load_config(project.get_setting(SETTINGS_KEY, None)) if project is not None else (None, [])
+        restored = config is not None and any(getattr(config, kind).enabled for kind in KINDS)
+        self._set_paused(restored and not self.start_with_project)
         self.rebuild()
+
+    @property
+    def start_with_project(self) -> bool:
+        """Whether this project's outputs start as soon as it is opened (else they start paused)."""
+        project = self.model.project
+        return bool(project is not None and project.get_setting(START_WITH_PROJECT_KEY, False))
+
+    def set_start_with_project(self, on: bool) -> None:
+        """Remember in the project whether its outputs start when it is opened."""
+        if self.model.project is not None and on != self.start_with_project:
+            self.model.project.set_setting(START_WITH_PROJECT_KEY, bool(on))
+            self.status_changed.emit()
+
+    def resume(self) -> None:
+        """Start the paused outputs."""
+        if self.paused:
+            self._set_paused(False)
+            self.rebuild()
+
+    def _set_paused(self, paused: bool) -> None:
+        if paused != self.paused:
+            self.paused = paused
+            self.paused_changed.emit(paused)
 
     def rebuild(self) -> None:
         """Bring the outputs in line with the project (each kind rebuilt only if its inputs changed)."""
@@ -114,6 +147,10 @@ class OutputsService(QObject):
             key = "key" if kind == "keystrokes" else "osc"
             used = {n: m.get(key) for n, m in mappings.items() if m.get(key)} if kind != "websocket" else {}
             signature = (repr(section), self.config.allow_remote, sorted(used.items()))
+            if self.paused and section.enabled:
+                self._state[kind] = ("paused", "Paused since the project was opened: resume to start it.")
+                self._signatures.pop(kind, None)  # built on resume
+                continue
             if self._signatures.get(kind) == signature:
                 continue
             self._signatures[kind] = signature

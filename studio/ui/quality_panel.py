@@ -36,6 +36,7 @@ class QualityPanel(QWidget):
         self.service = service
         self.report: quality.QualityReport | None = None
         self._job: Job | None = None
+        self._numbers: dict[int, int] = {}  # take id -> its number within its gesture
         self._again = False
 
         self.headline = QLabel("Record takes to see how consistent and distinct your gestures are.")
@@ -94,6 +95,8 @@ class QualityPanel(QWidget):
         rows = {g.name: project.takes(g.id) for g in gestures}
         texts = {g.name: g.description for g in gestures if g.description.strip()}
         colours = {g.name: g.colour for g in gestures}
+        self._numbers = {t.id: k for items in rows.values() for k, t in enumerate(items, 1)}  # as the library
+        thresholds = self._thresholds([g.name for g in gestures])
 
         def embed(windows, rate, channels):  # noqa: ANN001, ANN202 - (joint, features) as the recogniser uses
             if hasattr(model, "embed_features"):
@@ -112,13 +115,25 @@ class QualityPanel(QWidget):
                     joint, feat = embed([t.trimmed() for t in group], rate, channels)
                     takes[name] += [(t.id, j, f) for t, j, f in zip(group, joint, feat)]
             text_emb = dict(zip(texts, model.embed_text(list(texts.values())))) if texts else {}
-            return quality.assess(takes, text_emb), colours
+            return quality.assess(takes, text_emb, thresholds), colours
 
         self._job = Job(work, self)
         self._job.finished.connect(self._on_report)
         self._job.failed.connect(lambda msg: self.headline.setText(f"Quality could not be computed: {msg}"))
         self._job.done.connect(self._maybe_again)
         return self._job.start()
+
+    def _thresholds(self, names: list[str]) -> dict[str, float] | None:
+        """The live recogniser's rejection threshold per gesture (None before it has the gestures), so the
+        estimate counts what live recognition would reject, at the current sensitivity."""
+        recogniser = self.service.recogniser
+        if recogniser is None:
+            return None
+        try:
+            return {name: float(recogniser.class_info(name)["threshold"]) for name in names
+                    if name in recogniser.classes}
+        except (KeyError, AttributeError):  # a recogniser without thresholds: closed-set estimate
+            return None
 
     def _maybe_again(self) -> None:
         if self._again:
@@ -152,8 +167,14 @@ class QualityPanel(QWidget):
         self._last = (report, colours)
         n_takes = len(report.point_ids)
         if report.loo_accuracy is not None:
+            rejected = (f" ({report.not_recognised} take{'s' if report.not_recognised != 1 else ''} below the "
+                        "recognition threshold)") if report.not_recognised else ""
             self.headline.setText(f"{len(report.labels)} gestures, {n_takes} takes · estimated accuracy on new "
-                                  f"takes (leave-one-out): {report.loo_accuracy:.0%}")
+                                  f"takes (leave-one-out, at the current sensitivity): {report.loo_accuracy:.0%}"
+                                  f"{rejected}")
+            self.headline.setToolTip("Each take is recognised by the others, as live recognition would at the "
+                                     "current sensitivity. Live, the movement must also be found in the stream, "
+                                     "so expect it a little lower.")
         else:
             self.headline.setText(f"{len(report.labels)} gestures, {n_takes} takes · record takes to estimate accuracy")
         if report.pairs:
@@ -183,7 +204,9 @@ class QualityPanel(QWidget):
                                      pens=[pg.mkPen(t.error, width=2) if h < LOW_CONSISTENCY else pg.mkPen(None)
                                            for h in heights]))
         plot.addItem(pg.InfiniteLine(LOW_CONSISTENCY, angle=0, pen=pg.mkPen(t.error, style=Qt.PenStyle.DashLine)))
-        plot.getAxis("bottom").setTicks([[(k, f"{'⚠ ' if h < LOW_CONSISTENCY else ''}{label_of[i]} #{i}")
+        numbers = self._numbers
+        plot.getAxis("bottom").setTicks([[(k, f"{'⚠ ' if h < LOW_CONSISTENCY else ''}{label_of[i]} "
+                                              f"{numbers.get(i, '')}".rstrip())
                                           for k, (i, h) in enumerate(zip(ids, heights))]])
 
     def _draw_confusion(self, report: quality.QualityReport) -> None:
@@ -206,7 +229,8 @@ class QualityPanel(QWidget):
                     text.setPos(j + 0.5, i + 0.5)
                     plot.addItem(text)
         ticks = [[(k + 0.5, name) for k, name in enumerate(report.labels)]]
-        plot.getAxis("bottom").setTicks(ticks)
+        columns = report.labels + [quality.NOT_RECOGNISED] * (m.shape[1] - len(report.labels))
+        plot.getAxis("bottom").setTicks([[(k + 0.5, name) for k, name in enumerate(columns)]])
         plot.getAxis("left").setTicks(ticks)
         plot.setRange(xRange=(0, m.shape[1]), yRange=(0, m.shape[0]), padding=0.02)
 

@@ -30,6 +30,8 @@ NOBODY = ""  # "simulator performs" entry meaning: the person moves the device
 TICK_MS = 50
 REST_S = 0.4  # quiet this long after the movement ends the take ("until movement ends")
 MIN_KEEP_S = 0.5  # a take cut short by a device fault is kept only if at least this long
+NO_GESTURE_TEXT = "Add a gesture in the Library first, then record takes of it here."
+READY_TEXT = "Choose a gesture and press Record."
 
 
 def movement_end(x: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> int | None:
@@ -76,6 +78,7 @@ class RecorderPanel(QWidget):
         self._samples: np.ndarray | None = None
         self._channels: tuple[str, ...] = ()
         self._units: tuple[str, ...] = ()
+        self._performer_matched_for: object = None  # the gesture the performer was last matched to
 
         self.gesture_combo = QComboBox()
         self.gesture_combo.currentIndexChanged.connect(self._on_gesture_chosen)
@@ -111,7 +114,7 @@ class RecorderPanel(QWidget):
         self.big_label = QLabel("Ready")
         self.big_label.setObjectName("bigLabel")
         self.big_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.info_label = QLabel("Choose a gesture and press Record.")
+        self.info_label = QLabel(READY_TEXT)
         self.info_label.setWordWrap(True)
         self.info_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
@@ -177,11 +180,13 @@ class RecorderPanel(QWidget):
 
     def refresh_performers(self) -> None:
         names = self._simulator_names()
+        chosen = self.performer_combo.currentData()
         self.performer_combo.blockSignals(True)
         self.performer_combo.clear()
         self.performer_combo.addItem("nothing: I move the device myself", NOBODY)
         for name in names:
             self.performer_combo.addItem(name.replace("_", " "), name)
+        self.performer_combo.setCurrentIndex(max(0, self.performer_combo.findData(chosen)))
         self.performer_combo.blockSignals(False)
         self.performer_combo.setEnabled(bool(names))
         self._on_gesture_chosen()
@@ -192,7 +197,14 @@ class RecorderPanel(QWidget):
         return list(names()) if callable(names) and callable(getattr(source, "perform", None)) else []
 
     def _on_gesture_chosen(self) -> None:
-        match = simulator_name_for(self.gesture_combo.currentText(), self._simulator_names())
+        """Match the simulator's performance to a newly chosen gesture. Only when the gesture changes: the
+        gesture list is rebuilt after every stored take, and the user's own choice ("nothing: I move the
+        device myself", say) must survive that."""
+        names, gesture = self._simulator_names(), self.gesture_combo.currentData()
+        if not names or gesture == self._performer_matched_for:
+            return
+        self._performer_matched_for = gesture
+        match = simulator_name_for(self.gesture_combo.currentText(), names)
         if match:
             self.performer_combo.setCurrentIndex(max(0, self.performer_combo.findData(match)))
 
@@ -215,7 +227,9 @@ class RecorderPanel(QWidget):
         if info is not None:
             self.info_label.setText(info)
         elif state == "idle" and not can_record:
-            self.info_label.setText("Add a gesture in the Library first, then record takes of it here.")
+            self.info_label.setText(NO_GESTURE_TEXT)
+        elif state == "idle" and self.info_label.text() == NO_GESTURE_TEXT:
+            self.info_label.setText(READY_TEXT)  # a gesture was added since: the advice no longer applies
         self.state_changed.emit(state)
 
     def start(self) -> bool:

@@ -41,6 +41,12 @@ class TakeView(QWidget):
                 plot.setXLink(self._plots[0])
             self._plots.append(plot)
             self._regions.append(region)
+        # One time axis for both plots, always in seconds: pyqtgraph's automatic SI prefix would switch
+        # a short take to "ms" on one plot only. The upper plot's time labels repeat the lower one's
+        # (the x axes are linked), so they are hidden rather than squeezed in.
+        for plot in self._plots:
+            plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self._plots[0].getAxis("bottom").setStyle(showValues=False)
         self._plots[-1].setLabel("bottom", "time", units="s")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
