@@ -19,6 +19,11 @@ fi
 start=$(date +%s)
 nice -n "${NICE:-10}" "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/studio.spec
+# torch's own libraries carry symbol tables the app never uses (libtorch_cpu.so: 434 -> 345 MB). Only
+# these: stripping libraries that auditwheel patched (numpy's OpenBLAS) breaks them.
+if command -v strip >/dev/null 2>&1; then
+    find "$OUT/_internal/torch/lib" -name '*.so*' -type f -exec strip --strip-unneeded {} +
+fi
 cp packaging/$APP.desktop packaging/install-desktop.sh "$OUT/"
 cp resources/icons/studio-256.png "$OUT/$APP.png"
 echo "built $OUT in $(( $(date +%s) - start )) s, size $(du -sh "$OUT" | cut -f1)"

@@ -229,6 +229,8 @@ def test_shipped_model_recognises_from_text_alone(qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.recognition.ready, timeout=240000)
     for name, text in GESTURES.items():
         assert window.library.add_gesture(name, text)
+    # new descriptions are embedded in the background (the text model loads then, off the GUI thread)
+    qtbot.waitUntil(lambda: set(window.recognition.recogniser.classes) == set(GESTURES), timeout=240000)
     assert all(window.recognition.recogniser.class_info(n)["from_text_only"] for n in GESTURES)
     events = []
     window.recognition.event.connect(lambda e: events.append(e.gesture))
