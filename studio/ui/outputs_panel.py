@@ -21,7 +21,7 @@ from studio.ui.theme import set_role
 
 # level: (colour role, symbol): the symbol says the level without the colour
 LEVELS = {"off": ("faint", "○"), "idle": ("muted", "…"), "ok": ("ok", "✔"), "error": ("error", "✖"),
-          "armed": ("error", "⚠"), "paused": ("warning", "⏸")}
+          "armed": ("error", "⚠"), "paused": ("warning", "‖")}
 LOCAL_HOST, ANY_HOST = "127.0.0.1", "0.0.0.0"
 
 
@@ -93,7 +93,7 @@ class OutputsPanel(QWidget):
         nv.addWidget(self.allow_remote)
         nv.addWidget(self.problems_label)
 
-        self.paused_label = QLabel("⏸ Outputs paused: opened with the project, nothing is sent yet.")
+        self.paused_label = QLabel("‖ Outputs paused: opened with the project, nothing is sent yet.")
         set_role(self.paused_label, "warning")
         self.resume_button = QPushButton("Outputs paused — resume")
         self.resume_button.setObjectName("primary")

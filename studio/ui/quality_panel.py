@@ -41,6 +41,7 @@ class QualityPanel(QWidget):
 
         self.headline = QLabel("Record takes to see how consistent and distinct your gestures are.")
         self.headline.setObjectName("qualityHeadline")
+        self.headline.setWordWrap(True)  # a long estimate wraps instead of widening the window
         self.warnings = QLabel("")
         self.warnings.setWordWrap(True)
         self.warnings.setTextFormat(Qt.TextFormat.RichText)
