@@ -110,6 +110,21 @@ def test_reopening_a_project_needs_no_text_model(qtbot, tmp_path):
     assert fresh.encoded == []  # every description came from the project file
     reopened.close()
 
+    other = ProjectModel()  # a project opened while the model is already loaded (File > Open)
+    other.open(path)
+    seeded = CountingEncoder()
+    service_now = RecognitionService(other, DeviceController(), model_loader=lambda: _text_model(seeded))
+    other.close()
+    with Project.create(tmp_path / "empty.gesture"):
+        pass
+    other.open(tmp_path / "empty.gesture")
+    service_now.load()
+    qtbot.waitUntil(lambda: service_now.ready, timeout=30000)
+    other.open(path)
+    qtbot.waitUntil(lambda: set(service_now.recogniser.classes) == {"wave", "shake"}, timeout=30000)
+    assert seeded.encoded == []
+    other.close()
+
 
 def test_the_model_loads_after_the_first_plotted_sample(qtbot, tmp_path):
     from shape_model import ShapeModel

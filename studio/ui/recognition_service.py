@@ -200,6 +200,10 @@ class RecognitionService(QObject):
         if encoder is None or encoder.loaded or (self._text_job is not None and self._text_job.cancelled):
             return True
         missing = [t for t in texts if t not in encoder.known([t])]
+        project, encoder_id = self.project.project, str(getattr(encoder, "model_id", ""))
+        if missing and project is not None and encoder_id:  # a project opened since the model loaded
+            encoder.remember(text_cache.cached_vectors(project).get(encoder_id, {}))
+            missing = [t for t in missing if t not in encoder.known([t])]
         if not missing:
             return True
         if self._text_job is None or not self._text_job.running:
