@@ -7,6 +7,7 @@ BUILD="${1:-dist/unimotion-studio}"
 SHOT="${2:-dist/smoke.png}"
 EXE="$BUILD/unimotion-studio"
 [ -x "$EXE" ] || { echo "smoke test: no executable at $EXE (run packaging/build.sh first)" >&2; exit 1; }
+EXE="$(cd "$BUILD" && pwd)/unimotion-studio"  # absolute: the app is also run from another folder
 
 export QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 STUDIO_CONFIG_DIR="$(mktemp -d)"

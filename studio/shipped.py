@@ -18,8 +18,10 @@ def resource_path(*parts: str) -> Path:
     whose weights were never trained, say): callers check."""
     try:
         base = Path(str(importlib.resources.files(PACKAGE)))
-    except ModuleNotFoundError:  # a source checkout run without installing it (PYTHONPATH=.)
-        base = Path(__file__).resolve().parents[1] / "resources"
+    except ModuleNotFoundError:
+        here = Path(__file__).resolve().parent
+        # beside the package as installed (a frozen app), else a source checkout run without installing
+        base = next((b for b in (here / "resources", here.parent / "resources") if b.is_dir()), here / "resources")
     return base.joinpath(*parts)
 
 
