@@ -96,6 +96,11 @@ def test_take_plots_share_one_time_axis_in_seconds(qtbot):
 
 
 def test_library_take_plots_get_room_and_refused_edits_do_not_linger(qtbot, model):
+    from PySide6.QtGui import QFontMetrics
+
+    from studio.ui import theme
+
+    theme.ensure_theme(False, 1.0)  # the theme is process-wide: another test may have left large text
     panel = LibraryPanel(model)
     qtbot.addWidget(panel)
     panel.resize(1280, 760)
@@ -106,7 +111,8 @@ def test_library_take_plots_get_room_and_refused_edits_do_not_linger(qtbot, mode
     panel.select_gesture(model.project.gesture_by_name("wave").id)
     qtbot.waitUntil(lambda: panel.preview.isVisible() and panel.preview.height() > 0)
     heights = [plot.vb.height() for plot in panel.preview._plots]
-    assert min(heights) >= 80, heights  # room for the data and its tick labels
+    line = QFontMetrics(theme.plot_font()).height()
+    assert min(heights) >= 3 * line, (heights, line)  # room for the data and at least four tick labels
     assert panel.take_split.sizes()[1] > panel.take_split.sizes()[0]
 
     assert not panel.add_gesture("Wave")  # refused: the name exists
