@@ -28,7 +28,7 @@ import numpy as np
 
 from studio.recognition.recogniser import MEAN_WEIGHT, TEXT_PRIOR
 
-NOT_RECOGNISED = "not recognised"  # the extra confusion-matrix column, when thresholds are given
+NOT_RECOGNISED = "none"  # the extra confusion-matrix column ("none of these"), when thresholds are given
 CONFUSABLE_SIMILARITY = 0.85  # gestures closer than this are flagged even without LOO confusions
 
 

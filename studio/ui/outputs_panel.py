@@ -95,6 +95,7 @@ class OutputsPanel(QWidget):
 
         self.paused_label = QLabel("‖ Outputs paused: opened with the project, nothing is sent yet.")
         set_role(self.paused_label, "warning")
+        self.paused_label.setWordWrap(True)  # never widens the window
         self.resume_button = QPushButton("Outputs paused — resume")
         self.resume_button.setObjectName("primary")
         self.resume_button.setToolTip("Start the outputs this project had (OSC, WebSocket, keystrokes)")
