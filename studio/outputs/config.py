@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from studio.outputs.events import Output, OutputError
 from studio.outputs.osc import DEFAULT_ADDRESS
+from studio.outputs.stream_config import StreamsConfig
 
 SETTINGS_KEY = "outputs"
 
@@ -60,11 +61,14 @@ class OutputsConfig:
     websocket: WebSocketConfig = field(default_factory=WebSocketConfig)
     keystrokes: KeystrokeConfig = field(default_factory=KeystrokeConfig)
     midi: MidiConfig = field(default_factory=MidiConfig)
+    streams: StreamsConfig = field(default_factory=StreamsConfig)
     allow_remote: bool = False
 
     def to_dict(self) -> dict:
-        """Plain nested dicts, as stored in the project."""
-        return asdict(self)
+        """Plain nested dicts (and lists), as stored in the project."""
+        data = asdict(self)
+        data["streams"] = self.streams.to_dict()
+        return data
 
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON text."""
@@ -85,6 +89,7 @@ class OutputsConfig:
             websocket=_section(WebSocketConfig, data.get("websocket")),
             keystrokes=_section(KeystrokeConfig, data.get("keystrokes")),
             midi=_section(MidiConfig, data.get("midi")),
+            streams=StreamsConfig.from_dict(data.get("streams")),
             allow_remote=allow_remote,
         )
 

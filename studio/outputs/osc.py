@@ -65,6 +65,16 @@ class OscOutput(Output):
         except OSError as exc:
             raise OutputError(f"OSC to {self.host}:{self.port} failed: {exc.strerror or exc}.") from None
 
+    def send_values(self, address: str, values) -> None:  # noqa: ANN001 - floats
+        """One message of floats to ``address`` (continuous streams, from their own thread)."""
+        client = self._client
+        if client is None:
+            raise OutputError("OSC is not running.")
+        try:
+            client.send_message(address, [float(v) for v in values])
+        except OSError as exc:
+            raise OutputError(f"OSC to {self.host}:{self.port} failed: {exc.strerror or exc}.") from None
+
     def close(self) -> None:
         if self._client is not None:
             self._client.close()

@@ -1,0 +1,35 @@
+"""A local OSC receiver (tests, `studio bench outputs`): every message lands on a queue with its arrival time."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import ThreadingOSCUDPServer
+
+
+class OscReceiver:
+    """Listens on 127.0.0.1 (a free port unless given); ``messages`` holds (arrival, address, args)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.messages: queue.SimpleQueue = queue.SimpleQueue()
+        dispatcher = Dispatcher()
+        dispatcher.set_default_handler(lambda address, *args: self.messages.put((time.perf_counter(), address, args)))
+        self.server = ThreadingOSCUDPServer(("127.0.0.1", port), dispatcher)
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
+        self._thread.start()
+
+    def next(self, address: str | None = None, timeout: float = 5.0) -> tuple:
+        """The next message (to ``address`` if given) as (address, args)."""
+        while True:
+            _, addr, args = self.messages.get(timeout=timeout)
+            if address is None or addr == address:
+                return addr, args
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
