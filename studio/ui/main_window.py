@@ -23,6 +23,7 @@ from studio.ui.live_plot import LivePlot
 from studio.ui.live_view import LiveView
 from studio.ui.outputs_panel import OutputsPanel
 from studio.ui.outputs_service import OutputsService
+from studio.ui.stream_wiring import connect_streams
 from studio.ui.preferences import PreferencesDialog
 from studio.ui.project_menu import ProjectMenu
 from studio.ui.project_model import ProjectModel
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.outputs = OutputsService(self.project, parent=self)
         self.outputs_panel = OutputsPanel(self.outputs)
         self.recognition.add_event_sink(self.outputs.sink)  # on the runner thread: no GUI-timer delay
+        connect_streams(self.controller, self.recognition, self.outputs)
         self.outputs.error.connect(lambda text: self.notify(f"Output problem: {text}", assertive=True))
         self.quality.report_ready.connect(lambda _r: self.library._show_selected())
         self.project.edit_failed.connect(lambda text: self.notify(text, assertive=True))

@@ -1,4 +1,5 @@
-"""Outputs panel: where recognised gestures go (OSC, WebSocket, keystrokes), stored in the project.
+"""Outputs panel: where recognised gestures go (OSC, WebSocket, keystrokes, MIDI) and the continuous
+streams, all stored in the project.
 
 Every field edit becomes one undoable change of the project's output settings; the panel is synced back
 from :class:`OutputsService` with its signals blocked, so syncing never writes. Keystrokes are armed
@@ -16,7 +17,9 @@ from PySide6.QtWidgets import (
 
 from studio.outputs.osc import DEFAULT_ADDRESS
 from studio.ui.a11y import describe
+from studio.ui.midi_box import MidiBox
 from studio.ui.outputs_service import KINDS, OutputsService
+from studio.ui.streams_box import StreamsBox
 from studio.ui.theme import set_role
 
 # level: (colour role, symbol): the symbol says the level without the colour
@@ -93,16 +96,24 @@ class OutputsPanel(QWidget):
         nv.addWidget(self.allow_remote)
         nv.addWidget(self.problems_label)
 
+        self.midi = MidiBox(self)
+        self.streams = StreamsBox(self)
+
         left = QVBoxLayout()
         left.addWidget(osc_box)
         left.addWidget(net_box)
+        left.addWidget(ws_box)
+        left.addWidget(keys_box)
         left.addStretch(1)
+        middle = QVBoxLayout()
+        middle.addWidget(self.midi)
+        middle.addStretch(1)
         right = QVBoxLayout()
-        right.addWidget(ws_box)
-        right.addWidget(keys_box)
+        right.addWidget(self.streams)
         right.addStretch(1)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
+        layout.addLayout(middle, 1)
         layout.addLayout(right, 1)
 
         for check in (self.osc_enabled, self.ws_enabled, self.keys_enabled, self.allow_remote):
@@ -124,7 +135,7 @@ class OutputsPanel(QWidget):
     # -- model -> view -------------------------------------------------------------------------
     def _widgets(self) -> tuple[QWidget, ...]:
         return (self.osc_enabled, self.osc_host, self.osc_port, self.osc_address, self.ws_enabled, self.ws_port,
-                self.keys_enabled, self.allow_remote, self.arm_button)
+                self.keys_enabled, self.allow_remote, self.arm_button, *self.midi.widgets(), *self.streams.widgets())
 
     def sync(self) -> None:
         """Show the service's settings and each output's state (signals blocked: no write back)."""
@@ -145,6 +156,9 @@ class OutputsPanel(QWidget):
         self.arm_button.setChecked(s.armed)
         self.arm_button.setText("Disarm keystrokes" if s.armed else "Arm keystrokes")
         self.arm_button.setEnabled(have_project and s.running("keystrokes"))
+        gestures = s.model.project.gestures() if have_project else []
+        self.midi.sync(c.midi, gestures)
+        self.streams.sync(c.streams, gestures, s.stream_problems)
         for w in self._widgets():
             w.blockSignals(False)
         self.armed_badge.setVisible(s.armed)
@@ -171,6 +185,9 @@ class OutputsPanel(QWidget):
         c.websocket.enabled = self.ws_enabled.isChecked()
         c.websocket.port = self.ws_port.value()
         c.keystrokes.enabled = self.keys_enabled.isChecked()
+        c.midi.enabled = self.midi.enabled.isChecked()
+        c.midi.port = self.midi.port_name()
+        c.midi.channel = self.midi.channel.value()
         c.allow_remote = self.allow_remote.isChecked()
         # The WebSocket server listens on every interface only when remote use is allowed.
         c.websocket.host = ANY_HOST if c.allow_remote else LOCAL_HOST
