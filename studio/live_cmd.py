@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also log movements that were not reported (rejected, refractory)")
     parser.add_argument("--heartbeat", type=float, default=60.0, metavar="SECONDS",
                         help="log samples received and events every SECONDS (0 = never; default 60)")
+    from studio import live_stage
+
+    live_stage.add_arguments(parser)  # --midi, --stream, --stream-rate, --wekinator
 
 
 _LOG_LOCK = threading.Lock()  # the runner thread and the main loop both log; keep their lines whole
@@ -107,7 +110,12 @@ def _outputs(args, project, gestures) -> tuple[list, list[str]]:
         config.websocket.enabled, config.websocket.port = True, args.ws
         config.websocket.host = "0.0.0.0" if args.remote else config.websocket.host
     config.keystrokes.enabled = config.keystrokes.enabled or args.keys
-    outs, more = build_outputs(config, {g.name: g.output or {} for g in gestures})
+    from studio import live_stage
+
+    live_stage.apply(args, config)
+    args.outputs_config = config  # the streams start from it once the hub runs
+    outs, more = build_outputs(config, {g.name: g.output or {} for g in gestures},
+                               midi_backend=getattr(args, "midi_backend", None))
     for out in outs:
         if args.keys and isinstance(out, KeystrokeOutput):
             try:
@@ -223,6 +231,9 @@ def _run_project(args, project, stop: threading.Event) -> int:
     pipeline = LivePipeline(rec, hub, verbose=args.verbose)
     runner = StreamRunner(source, on_chunk=pipeline.on_chunk, on_status=pipeline.on_status)
     pipeline.runner = runner
+    from studio import live_stage
+
+    streams = live_stage.start_streams(args.outputs_config, hub, rec, runner, _log)
     _log(f"recognising {len(gestures)} gestures ({', '.join(g.name for g in gestures)}); outputs: "
          + (", ".join(o.describe() for o in hub.outputs) or "none") + ("; onnxruntime" if args.onnx else ""))
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
@@ -240,7 +251,9 @@ def _run_project(args, project, stop: threading.Event) -> int:
             stop.wait(0.1)
     finally:
         runner.stop()
-        hub.close()
+        if streams is not None:
+            streams.close()
+        hub.close()  # closing MIDI sends every pending note off
     failed = runner.state.value == "failed"
     _log(f"stopped after {pipeline.n_events} events" + (" (device failed)" if failed else ""))
     return 1 if failed else 0
