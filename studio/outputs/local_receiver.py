@@ -7,17 +7,18 @@ import threading
 import time
 
 from pythonosc.dispatcher import Dispatcher
-from pythonosc.osc_server import ThreadingOSCUDPServer
+from pythonosc.osc_server import BlockingOSCUDPServer
 
 
 class OscReceiver:
-    """Listens on 127.0.0.1 (a free port unless given); ``messages`` holds (arrival, address, args)."""
+    """Listens on 127.0.0.1 (a free port unless given); ``messages`` holds (arrival, address, args).
+    One thread handles every datagram in turn (a thread per datagram would add its start-up to each time)."""
 
     def __init__(self, port: int = 0) -> None:
         self.messages: queue.SimpleQueue = queue.SimpleQueue()
         dispatcher = Dispatcher()
         dispatcher.set_default_handler(lambda address, *args: self.messages.put((time.perf_counter(), address, args)))
-        self.server = ThreadingOSCUDPServer(("127.0.0.1", port), dispatcher)
+        self.server = BlockingOSCUDPServer(("127.0.0.1", port), dispatcher)
         self.port = self.server.server_address[1]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)

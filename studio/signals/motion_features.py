@@ -50,8 +50,9 @@ class MotionFeatures:
         data = np.asarray(data, np.float64)
         if data.ndim != 2 or data.shape[1] < 3 or len(data) == 0:
             return
-        acc = np.nan_to_num(data[:, 0:3])
-        gyro = np.nan_to_num(data[:, 3:6]) if data.shape[1] >= 6 else np.zeros_like(acc)
+        data = np.where(np.isnan(data), 0.0, data)   # a missing gyroscope reads as no rotation
+        acc = np.ascontiguousarray(data[:, 0:3])
+        gyro = np.ascontiguousarray(data[:, 3:6]) if data.shape[1] >= 6 else np.zeros_like(acc)
         t = np.asarray(t, np.float64)
         for i in range(len(acc)):
             if self._last_t is not None and i < len(t):
