@@ -117,7 +117,8 @@ class StreamEngine:
                 continue
             if s.target not in self.outputs:
                 name = {"osc": "OSC", "midi": "MIDI", "websocket": "WebSocket"}[s.target]
-                self.problems.append(f"Stream '{s.name}' goes to {name}, which is not running: turn {name} on.")
+                self.problems.append(f"Stream '{s.name}' goes to {name}, which is not running: turn {name} on, "
+                                     f"or fix the problem its state shows.")
                 continue
             self._lanes.append(_Lane(s))
         self._similarity = similarity

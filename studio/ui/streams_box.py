@@ -47,6 +47,7 @@ class StreamsBox(QGroupBox):
         self.wekinator = QCheckBox("Also send all values as /wek/inputs to port 6448 (Wekinator)")
         self.list = QListWidget()
         self.list.setMinimumHeight(90)
+        self.list.setWordWrap(True)  # long descriptions with their live values wrap instead of scrolling sideways
         self.add_button = QPushButton("Add stream")
         self.remove_button = QPushButton("Remove")
         describe(self.rate, "Stream rate", "How many times a second each stream is sent")
