@@ -93,9 +93,38 @@ def apply(args: argparse.Namespace, config) -> None:  # noqa: ANN001 - an Output
     config.streams = streams.check()
 
 
-def start_streams(config, hub, recogniser, runner, log):  # noqa: ANN001, ANN201 - a StreamEngine or None
+def devices(args: argparse.Namespace, project) -> list:  # noqa: ANN001 - list of DeviceEntry
+    """The devices to run: each ``--device [NAME=]URI``; a single unnamed one keeps the name "" (outputs
+    then look as with one device). Names must be unique (OutputError otherwise)."""
+    from studio.project.device_map import DeviceEntry, DeviceMapError, check_name, parse_device_arg
+
+    given = args.device or ["simulator"]
+    if len(given) == 1 and "=" not in given[0].split("?")[0].split("://")[0]:
+        return [DeviceEntry("", given[0])]
+    entries = [parse_device_arg(text, i) for i, text in enumerate(given)]
+    try:
+        for e in entries:
+            check_name(e.name)
+    except DeviceMapError as err:
+        raise OutputError(str(err)) from None
+    names = [e.name for e in entries]
+    if len(set(names)) != len(names):
+        raise OutputError(f"Two --device switches have the same name ({', '.join(names)}); name each NAME=URI.")
+    return entries
+
+
+def owners(project, gestures) -> dict[str, str]:  # noqa: ANN001
+    """Gesture name -> the device it belongs to, from the project ("" = any device)."""
+    from studio.project import device_map
+
+    mapping, _ = device_map.load(project)
+    return {g.name: mapping.device_of(g.id) for g in gestures if mapping.device_of(g.id)}
+
+
+def start_streams(config, hub, recogniser, runners, log):  # noqa: ANN001, ANN201 - a StreamEngine or None
     """Start the project's (and the switches') continuous streams over the hub's running outputs, fed by
-    ``runner`` and scored by ``recogniser``; None when no stream is on. Close it before the hub."""
+    ``runners`` ([(device name, StreamRunner)]) and scored by ``recogniser``; None when no stream is on.
+    Close it before the hub."""
     if not config.streams.enabled or not config.streams.streams:
         return None
     from studio.outputs.streams import StreamEngine
@@ -107,12 +136,17 @@ def start_streams(config, hub, recogniser, runner, log):  # noqa: ANN001, ANN201
     for problem in engine.problems:
         log(f"[streams] {problem}")
 
-    def feed(chunk) -> None:  # noqa: ANN001 - on the runner thread
-        info = runner.source.info
-        channels = info.channels if len(info.channels) == chunk.data.shape[1] else None
-        engine.feed(chunk, "", info.rate_hz, channels)
-
-    runner.add_chunk_listener(feed)
+    for name, runner in runners:
+        runner.add_chunk_listener(_feeder(engine, name, runner))
     engine.start()
     log(f"streams at {config.streams.rate_hz:g} Hz: " + "; ".join(s.describe() for s in config.streams.streams))
     return engine
+
+
+def _feeder(engine, name: str, runner):  # noqa: ANN001, ANN202
+    def feed(chunk) -> None:  # noqa: ANN001 - on the runner thread
+        info = runner.source.info
+        channels = info.channels if len(info.channels) == chunk.data.shape[1] else None
+        engine.feed(chunk, name, info.rate_hz, channels)
+
+    return feed
