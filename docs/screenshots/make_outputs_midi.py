@@ -22,7 +22,7 @@ if backend == "loopback":
     win.outputs.midi_backend = "studio.outputs.midi_loopback"
 proj = work / "show.gesture"
 win.project.create(proj)
-win.resize(1700, 980)
+win.resize(1500, 1000)
 win.show()
 def spin(s):
     end = time.monotonic() + s

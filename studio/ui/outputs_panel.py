@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtWidgets import (
-    QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
-    QWidget,
+    QCheckBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+    QVBoxLayout, QWidget,
 )
 
 from studio.outputs.osc import DEFAULT_ADDRESS
@@ -100,21 +100,24 @@ class OutputsPanel(QWidget):
         self.streams = StreamsBox(self)
 
         left = QVBoxLayout()
-        left.addWidget(osc_box)
-        left.addWidget(net_box)
-        left.addWidget(ws_box)
-        left.addWidget(keys_box)
+        for box in (osc_box, net_box, ws_box, keys_box, self.midi):
+            left.addWidget(box)
         left.addStretch(1)
-        middle = QVBoxLayout()
-        middle.addWidget(self.midi)
-        middle.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self.streams)
         right.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addLayout(middle, 1)
-        layout.addLayout(right, 1)
+        inner = QWidget()
+        columns = QHBoxLayout(inner)
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+        # two columns that scroll when the window is short: the panel must fit a 1280 x 800 window
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         for check in (self.osc_enabled, self.ws_enabled, self.keys_enabled, self.allow_remote):
             check.toggled.connect(self._commit)

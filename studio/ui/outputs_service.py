@@ -49,15 +49,22 @@ def _only(config: OutputsConfig, kind: str) -> OutputsConfig:
 
 
 class _HubSink:
-    """What the recognition thread calls with each event: plain Python holding only the current hub."""
+    """What the recognition thread calls with each event: plain Python holding only the current hub.
+
+    With several devices, ``device`` names the main device and ``owners`` (gesture -> device) drops an
+    event of a gesture that belongs to another device; extra devices pass their own ``device``."""
 
     def __init__(self) -> None:
         self.hub: OutputHub | None = None
+        self.device = ""
+        self.owners: dict[str, str] = {}
 
-    def __call__(self, event) -> None:  # noqa: ANN001 - a LiveEvent, on the device runner thread
+    def __call__(self, event, device: str | None = None) -> None:  # noqa: ANN001 - a LiveEvent, runner thread
         hub = self.hub
-        if hub is not None:
-            hub.emit(GestureEvent(event.gesture, float(event.confidence), event.t, dict(event.scores)))
+        device = self.device if device is None else device
+        owner = self.owners.get(event.gesture, "")
+        if hub is not None and not (owner and device and owner != device):
+            hub.emit(GestureEvent(event.gesture, float(event.confidence), event.t, dict(event.scores), device=device))
 
 
 class _StreamFeed:

@@ -19,7 +19,8 @@ def connect_streams(controller, recognition, outputs) -> None:  # noqa: ANN001 -
         if runner is None:
             attached["runner"] = None
             return
-        outputs.set_stream_source("", info.rate_hz if info else 0.0, info.channels if info else None)
+        outputs.set_stream_source(outputs.stream_feed.device, info.rate_hz if info else 0.0,
+                                  info.channels if info else None)
         if old is not runner:
             runner.add_chunk_listener(outputs.stream_feed)
             attached["runner"] = runner
