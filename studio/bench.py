@@ -22,6 +22,8 @@ BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
               ["--seconds", "2"]),
     "outputs": ("studio.outputs.bench_outputs", "per-output event latency at local receivers; stream rate, "
                 "jitter and CPU", ["--seconds", "3", "--events", "30"]),
+    "devices": ("studio.ui.bench_devices", "two simulated devices at 200 Hz plotted and recognised: fps, CPU, drops",
+                ["--seconds", "3"]),
     "audio": ("studio.audio.bench_audio", "cue synthesis, espeak-ng first/cached latency, event-to-sink latency",
               ["--short"]),
 }

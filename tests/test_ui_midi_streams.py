@@ -144,3 +144,19 @@ def test_a_missing_midi_port_is_said_plainly(window, qtbot):
     panel.midi.enabled.setChecked(True)
     qtbot.waitUntil(lambda: "no MIDI port named 'loopMIDI Port 1'" in panel.state_labels["midi"].text())
     assert window.outputs.config.midi.port == "loopMIDI Port 1"   # kept for when the port exists
+
+
+def test_quitting_the_app_ends_the_sounding_note(window, qtbot):
+    synth = enable_midi_and_map_wave(window, qtbot)
+    recognise(window, "wave", 1.0)
+    assert synth.next("note_on").note == 62
+    window.close()   # File ▸ Quit runs the same closeEvent
+    assert synth.next("note_off").note == 62
+
+
+def test_switching_midi_off_ends_the_sounding_note(window, qtbot):
+    synth = enable_midi_and_map_wave(window, qtbot)
+    recognise(window, "wave", 1.0)
+    assert synth.next("note_on").note == 62
+    window.outputs_panel.midi.enabled.setChecked(False)
+    assert synth.next("note_off").note == 62
