@@ -197,3 +197,27 @@ def test_rate_and_names_are_checked_and_settings_round_trip():
 
 def test_output_base_has_no_stream_methods_by_accident():
     assert not hasattr(Output, "send_values")
+
+
+def test_websocket_gets_one_frame_per_tick_with_every_stream():
+    import json
+
+    from websockets.sync.client import connect
+
+    from studio.outputs import WebSocketOutput
+
+    ws = WebSocketOutput("127.0.0.1", 0)
+    ws.start()
+    streams = [StreamConfig.for_signal("pitch", target="websocket"),
+               StreamConfig.for_signal("orientation", name="rpy", target="websocket")]
+    engine = engine_for(streams, {"websocket": ws})
+    try:
+        with connect(f"ws://127.0.0.1:{ws.port}") as client:
+            engine.feed(tilted(30.0), device="left")
+            engine.start()
+            frame = json.loads(client.recv(timeout=5))
+    finally:
+        engine.close()
+        ws.close()
+    assert frame["type"] == "streams" and frame["values"]["pitch"] == pytest.approx(2 / 3, abs=0.01)
+    assert len(frame["values"]["rpy"]) == 3
