@@ -1,11 +1,13 @@
 """``studio bench outputs``: what each output adds, measured at a local receiver.
 
 1. Per output, event latency: from ``OutputHub.emit`` of a gesture to the message arriving at a
-   receiver on this computer (OSC: a python-osc UDP server; WebSocket: a client; MIDI: a port on the
+   receiver on this computer (OSC: a python-osc UDP server in its own process, like a real receiver;
+   WebSocket: a client; MIDI: a port on the
    RtMidi virtual port where the computer has a MIDI system, else mido's in-process loopback backend;
    keystrokes: a recording key backend). Continuous streams run at the same time, as on stage.
 2. Continuous streams: a simulated device at 200 Hz feeds the engine; pitch goes out over OSC and as a
-   MIDI CC at ``--rate`` Hz (deadband 0, so every tick sends). Measured at the receivers over
+   MIDI CC at ``--rate`` Hz (deadband 0, so every OSC tick sends). Measured at the receivers (OSC: the
+   receiver process) over
    ``--seconds``: the achieved rate, the jitter of the arrival intervals (|interval - period|, p50/p95/
    max) and the engine thread's CPU time as a share of one core.
 
@@ -24,7 +26,7 @@ import numpy as np
 
 from studio.outputs import GestureEvent, OscOutput, OutputHub, WebSocketOutput
 from studio.outputs.keys import KeystrokeOutput
-from studio.outputs.local_receiver import OscReceiver
+from studio.outputs.local_receiver import OscReceiverProcess
 from studio.outputs.midi import MidiAction, MidiOutput, PORT_NAME
 from studio.outputs.stream_config import StreamConfig, StreamsConfig
 from studio.outputs.streams import StreamEngine
@@ -120,13 +122,13 @@ def run(args: argparse.Namespace) -> int:
     from studio.devices.registry import open_source
     from studio.devices.runner import StreamRunner
 
-    osc_rx = OscReceiver()
+    osc_rx = OscReceiverProcess()
     midi, midi_kind, midi_rx, midi_port = _midi_receiver()
     osc = OscOutput("127.0.0.1", osc_rx.port)
     ws = WebSocketOutput("127.0.0.1", 0)
     keys_backend = _RecordingKeys()
     keys = KeystrokeOutput({"wave": "f5"}, armed=True, backend=keys_backend)
-    stream_rx = OscReceiver()
+    stream_rx = OscReceiverProcess()
     stream_osc = OscOutput("127.0.0.1", stream_rx.port)
     stop = threading.Event()
     runner = engine = None
@@ -146,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
         def osc_take():  # noqa: ANN202
             try:
-                return osc_rx.messages.get(timeout=2)[0]
+                return osc_rx.arrivals.get(timeout=2)[0]
             except queue.Empty:
                 return None
 
@@ -178,16 +180,17 @@ def run(args: argparse.Namespace) -> int:
                               "streams_running_hz": args.rate, **_stats_ms(latency)}), flush=True)
 
         # -- continuous streams over --seconds ------------------------------------------------
-        while not stream_rx.messages.empty():
-            stream_rx.messages.get()
+        _drain(stream_rx.arrivals)
         while not midi_rx.empty():
             midi_rx.get()
         cpu0, ticks0, t0 = engine.cpu_s, engine.ticks, time.perf_counter()
         time.sleep(args.seconds)
         elapsed = time.perf_counter() - t0
         cpu = engine.cpu_s - cpu0
-        osc_times = [at for at, addr, _ in _drain(stream_rx.messages) if addr == "/imu/imu/pitch"]
-        cc_times = [at for at, msg in _drain(midi_rx) if msg.type == "control_change"]
+        time.sleep(0.2)   # let the receiver process hand over the last arrivals
+        t1 = t0 + elapsed   # arrivals handed over late still count only inside the measured span
+        osc_times = [at for at, addr in _drain(stream_rx.arrivals) if addr == "/imu/imu/pitch" and t0 <= at <= t1]
+        cc_times = [at for at, msg in _drain(midi_rx) if msg.type == "control_change" and t0 <= at <= t1]
         period = 1.0 / args.rate
         intervals = np.diff(np.asarray(osc_times))
         print(json.dumps({"stream": "OSC /imu/imu/pitch (sends every tick)", "seconds": round(elapsed, 1),
@@ -216,8 +219,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _drain(q: queue.SimpleQueue) -> list:
+def _drain(q) -> list:  # noqa: ANN001 - a queue.SimpleQueue or a multiprocessing queue
     out = []
-    while not q.empty():
-        out.append(q.get())
-    return out
+    while True:
+        try:
+            out.append(q.get_nowait())
+        except queue.Empty:
+            return out

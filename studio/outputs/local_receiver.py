@@ -34,3 +34,38 @@ class OscReceiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def _serve_in_child(port_queue, arrivals, stop) -> None:  # noqa: ANN001 - multiprocessing objects
+    receiver = OscReceiver()
+    port_queue.put(receiver.port)
+    while not stop.is_set():
+        try:
+            at, address, _ = receiver.messages.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        arrivals.put((at, address))
+    receiver.close()
+
+
+class OscReceiverProcess:
+    """An :class:`OscReceiver` in its own process, as a real receiver is (it competes for no GIL with the
+    sender). ``arrivals`` yields (perf_counter arrival, address); perf_counter is the system-wide
+    monotonic clock on Linux and macOS, so arrival times compare with the sender's send times."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        ports = ctx.Queue()
+        self.arrivals = ctx.Queue()
+        self._stop = ctx.Event()
+        self._process = ctx.Process(target=_serve_in_child, args=(ports, self.arrivals, self._stop), daemon=True)
+        self._process.start()
+        self.port = ports.get(timeout=30)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._process.join(5)
+        if self._process.is_alive():
+            self._process.terminate()
