@@ -186,10 +186,9 @@ def run(args: argparse.Namespace) -> int:
         cpu0, ticks0, t0 = engine.cpu_s, engine.ticks, time.perf_counter()
         time.sleep(args.seconds)
         elapsed = time.perf_counter() - t0
-        cpu = engine.cpu_s - cpu0
-        time.sleep(0.2)   # let the receiver process hand over the last arrivals
+        cpu, ticks = engine.cpu_s - cpu0, engine.ticks - ticks0
         t1 = t0 + elapsed   # arrivals handed over late still count only inside the measured span
-        osc_times = [at for at, addr in _drain(stream_rx.arrivals) if addr == "/imu/imu/pitch" and t0 <= at <= t1]
+        osc_times = [at for at, addr in _collect(stream_rx.arrivals, t1) if addr == "/imu/imu/pitch" and t0 <= at <= t1]
         cc_times = [at for at, msg in _drain(midi_rx) if msg.type == "control_change" and t0 <= at <= t1]
         period = 1.0 / args.rate
         intervals = np.diff(np.asarray(osc_times))
@@ -200,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
                           "messages_per_s": round(len(cc_times) / 2 / elapsed, 2),
                           "note": "sent only when the 14-bit value changes, so no rate or jitter to compare"}),
               flush=True)
-        print(json.dumps({"streams_engine": {"ticks": engine.ticks - ticks0, "skipped_ticks": engine.skipped_ticks,
+        print(json.dumps({"streams_engine": {"ticks": ticks, "skipped_ticks": engine.skipped_ticks,
                                              "cpu_percent_of_one_core": round(100.0 * cpu / elapsed, 2)}}),
               flush=True)
     finally:
@@ -217,6 +216,19 @@ def run(args: argparse.Namespace) -> int:
         osc_rx.close()
         stream_rx.close()
     return 0
+
+
+def _collect(q, until: float) -> list:  # noqa: ANN001 - a multiprocessing queue
+    """Everything the receiver process recorded up to ``until``: it may hand arrivals over late."""
+    out = []
+    while True:
+        try:
+            item = q.get(timeout=2.0)
+        except queue.Empty:
+            return out
+        out.append(item)
+        if item[0] > until + 0.5:
+            return out
 
 
 def _drain(q) -> list:  # noqa: ANN001 - a queue.SimpleQueue or a multiprocessing queue
