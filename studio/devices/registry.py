@@ -1,6 +1,7 @@
 """Device URIs: ``simulator``, ``serial:///dev/ttyACM0?format=csv&baud=115200``,
 ``ble://ADDRESS?profile=thingy52``, ``replay:///path/to/file.csv?speed=1``; phones on the local network:
-``phyphox://PHONE:8080``, ``sensorserver://PHONE:8080``, ``sensorlogger://0.0.0.0:8000`` (listens).
+``phyphox://PHONE:8080``, ``sensorserver://PHONE:8080``, ``sensorlogger://0.0.0.0:8000`` (listens);
+OSC from any sender: ``osc://0.0.0.0:9000?preset=zigsim`` (listens, see :mod:`studio.devices.osc_input`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ _FACTORIES: dict[str, str] = {
     "phyphox": "studio.devices.phone.phyphox:from_uri",
     "sensorserver": "studio.devices.phone.sensorserver:from_uri",
     "sensorlogger": "studio.devices.phone.sensorlogger:from_uri",
+    "osc": "studio.devices.osc_input:from_uri",
 }
 
 

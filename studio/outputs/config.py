@@ -1,8 +1,9 @@
 """Output settings as plain dataclasses, stored as JSON in the project (setting ``"outputs"``).
 
 Per-gesture routing lives in each gesture's ``output`` mapping in the project:
-``{"osc": "/lights/wave", "key": "ctrl+alt+right"}`` (both optional; without ``osc`` the address
-template is used, without ``key`` the gesture presses nothing).
+``{"osc": "/lights/wave", "key": "ctrl+alt+right", "midi": {"kind": "note", "number": 60}}`` (all optional;
+without ``osc`` the address template is used, without ``key`` the gesture presses nothing, without ``midi``
+it sends no MIDI; see :mod:`studio.outputs.midi`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from studio.outputs.events import Output, OutputError
 from studio.outputs.osc import DEFAULT_ADDRESS
+from studio.outputs.stream_config import StreamsConfig
 
 SETTINGS_KEY = "outputs"
 
@@ -43,17 +45,30 @@ class KeystrokeConfig:
 
 
 @dataclass
+class MidiConfig:
+    """MIDI: ``port`` "" opens a virtual port named after the studio (Linux, macOS); else a port by name."""
+
+    enabled: bool = False
+    port: str = ""
+    channel: int = 1
+
+
+@dataclass
 class OutputsConfig:
     """All output settings. ``allow_remote`` must be True for any host other than this computer."""
 
     osc: OscConfig = field(default_factory=OscConfig)
     websocket: WebSocketConfig = field(default_factory=WebSocketConfig)
     keystrokes: KeystrokeConfig = field(default_factory=KeystrokeConfig)
+    midi: MidiConfig = field(default_factory=MidiConfig)
+    streams: StreamsConfig = field(default_factory=StreamsConfig)
     allow_remote: bool = False
 
     def to_dict(self) -> dict:
-        """Plain nested dicts, as stored in the project."""
-        return asdict(self)
+        """Plain nested dicts (and lists), as stored in the project."""
+        data = asdict(self)
+        data["streams"] = self.streams.to_dict()
+        return data
 
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON text."""
@@ -73,6 +88,8 @@ class OutputsConfig:
             osc=_section(OscConfig, data.get("osc")),
             websocket=_section(WebSocketConfig, data.get("websocket")),
             keystrokes=_section(KeystrokeConfig, data.get("keystrokes")),
+            midi=_section(MidiConfig, data.get("midi")),
+            streams=StreamsConfig.from_dict(data.get("streams")),
             allow_remote=allow_remote,
         )
 
@@ -113,12 +130,13 @@ def load_config(stored: object) -> tuple[OutputsConfig, list[str]]:
 
 
 def build_outputs(config: OutputsConfig, mappings: dict[str, dict] | None = None,
-                  key_backend: object = None) -> tuple[list[Output], list[str]]:
+                  key_backend: object = None, midi_backend: object = None) -> tuple[list[Output], list[str]]:
     """The enabled outputs for ``config`` and per-gesture ``mappings`` (gesture name -> output dict).
 
     Returns (outputs, problems): an output whose settings are invalid is left out and its problem listed,
     so one bad setting never stops the others. Start them by adding them to an :class:`OutputHub`.
     ``key_backend`` replaces pynput for keystrokes (tests); the keystroke output always starts disarmed.
+    ``midi_backend`` replaces RtMidi (a mido backend or its module name: tests, the benchmark).
     """
     mappings = mappings or {}
     outputs: list[Output] = []
@@ -139,7 +157,24 @@ def build_outputs(config: OutputsConfig, mappings: dict[str, dict] | None = None
 
         keys = {name: m["key"] for name, m in mappings.items() if m.get("key")}
         _try(problems, outputs, lambda: KeystrokeOutput(keys, armed=False, backend=key_backend))
+    if config.midi.enabled:
+        _try(problems, outputs, lambda: _midi_output(config.midi, mappings, midi_backend))
     return outputs, problems
+
+
+def _midi_output(config: MidiConfig, mappings: dict[str, dict], backend: object) -> Output:
+    from studio.outputs.midi import MidiAction, MidiOutput
+
+    actions, errors = {}, []
+    for name, m in mappings.items():
+        if m.get("midi"):
+            try:
+                actions[name] = MidiAction.from_dict(m["midi"])
+            except OutputError as exc:
+                errors.append(f"{name}: {exc}")
+    if errors:
+        raise OutputError("Invalid MIDI mappings: " + "; ".join(errors))
+    return MidiOutput(config.port, config.channel, actions, backend=backend)
 
 
 def _try(problems: list[str], outputs: list[Output], make) -> None:

@@ -14,22 +14,28 @@ class OutputError(Exception):
 
 @dataclass(frozen=True)
 class GestureEvent:
-    """A recognised gesture: its name, confidence in [0, 1], wall-clock time and all class scores."""
+    """A recognised gesture: its name, confidence in [0, 1], wall-clock time, all class scores and the
+    name of the device it was performed on ("" with a single unnamed device)."""
 
     gesture: str
     confidence: float
     t: float = field(default_factory=time.time)
     scores: dict = field(default_factory=dict)
+    device: str = ""
 
     def to_dict(self) -> dict:
-        """The JSON shape sent to WebSocket clients (non-finite scores become null)."""
-        return {
+        """The JSON shape sent to WebSocket clients (non-finite scores become null; ``device`` only when
+        the event has one, so a single device's events look as they always did)."""
+        data = {
             "type": "gesture",
             "gesture": self.gesture,
             "confidence": _finite(self.confidence),
             "t": self.t,
             "scores": {str(k): _finite(v) for k, v in self.scores.items()},
         }
+        if self.device:
+            data["device"] = self.device
+        return data
 
 
 def _finite(value: float) -> float | None:

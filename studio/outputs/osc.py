@@ -1,4 +1,8 @@
-"""OSC output: one UDP message per recognised gesture, Wekinator-style ``/gesture/<name> <confidence>``."""
+"""OSC output: one UDP message per recognised gesture, Wekinator-style ``/gesture/<name> <confidence>``.
+
+With several devices the device's name follows the confidence as a string argument
+(``/gesture/wave 0.93 "left"``), and ``{device}`` may be used in the address template.
+"""
 
 from __future__ import annotations
 
@@ -40,14 +44,15 @@ class OscOutput(Output):
         if not allow_remote and not is_loopback(host):
             raise OutputError(f"OSC to {host} leaves this computer; allow remote outputs to send there.")
         self.host, self.port = host, check_port(port)
-        check_address(address.replace("{name}", "x"))
+        check_address(address.replace("{name}", "x").replace("{device}", "d"))
         self.address = address
         self.addresses = {k: check_address(v) for k, v in (addresses or {}).items()}
         self._client = None
 
-    def address_for(self, gesture: str) -> str:
-        """The OSC address an event for ``gesture`` is sent to."""
-        return self.addresses.get(gesture) or self.address.replace("{name}", osc_name(gesture))
+    def address_for(self, gesture: str, device: str = "") -> str:
+        """The OSC address an event for ``gesture`` (performed on ``device``) is sent to."""
+        template = self.addresses.get(gesture) or self.address
+        return template.replace("{name}", osc_name(gesture)).replace("{device}", osc_name(device or "imu"))
 
     def start(self) -> None:
         from pythonosc.udp_client import SimpleUDPClient
@@ -61,7 +66,20 @@ class OscOutput(Output):
         if self._client is None:
             self.start()
         try:
-            self._client.send_message(self.address_for(event.gesture), [float(event.confidence)])
+            args: list = [float(event.confidence)]
+            if event.device:
+                args.append(event.device)
+            self._client.send_message(self.address_for(event.gesture, event.device), args)
+        except OSError as exc:
+            raise OutputError(f"OSC to {self.host}:{self.port} failed: {exc.strerror or exc}.") from None
+
+    def send_values(self, address: str, values) -> None:  # noqa: ANN001 - floats
+        """One message of floats to ``address`` (continuous streams, from their own thread)."""
+        client = self._client
+        if client is None:
+            raise OutputError("OSC is not running.")
+        try:
+            client.send_message(address, [float(v) for v in values])
         except OSError as exc:
             raise OutputError(f"OSC to {self.host}:{self.port} failed: {exc.strerror or exc}.") from None
 

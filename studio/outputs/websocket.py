@@ -94,6 +94,13 @@ class WebSocketOutput(Output):
         message = json.dumps(event.to_dict())
         self._loop.call_soon_threadsafe(self._broadcast, message)
 
+    def send_json(self, data: dict) -> None:
+        """Broadcast any JSON object (continuous stream frames); never waits for a client."""
+        loop = self._loop
+        if loop is None:
+            raise OutputError("The WebSocket server is not running.")
+        loop.call_soon_threadsafe(self._broadcast, json.dumps(data))
+
     def _broadcast(self, message: str) -> None:
         from websockets.asyncio.server import broadcast
 

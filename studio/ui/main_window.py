@@ -14,7 +14,7 @@ from dataclasses import fields, replace
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QPushButton, QTabWidget, QWidget,
+    QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QPushButton, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from studio.ui.device_controller import DeviceController
@@ -25,6 +25,9 @@ from studio.ui.live_plot import LivePlot
 from studio.ui.live_view import LiveView
 from studio.ui.outputs_panel import OutputsPanel
 from studio.ui.outputs_service import OutputsService
+from studio.ui.device_set import DeviceSet
+from studio.ui.more_devices import ExtraPlots, MoreDevicesBox
+from studio.ui.stream_wiring import connect_streams
 from studio.ui.preferences import PreferencesDialog
 from studio.ui.project_menu import ProjectMenu
 from studio.ui.project_model import ProjectModel
@@ -72,6 +75,7 @@ class MainWindow(QMainWindow):
         self.outputs = OutputsService(self.project, parent=self)
         self.outputs_panel = OutputsPanel(self.outputs)
         self.recognition.add_event_sink(self.outputs.sink)  # on the runner thread: no GUI-timer delay
+        connect_streams(self.controller, self.recognition, self.outputs)
         self.outputs.error.connect(lambda text: self.notify(f"Output problem: {text}", assertive=True))
         self.quality.report_ready.connect(lambda _r: self.library._show_selected())
         self.project.edit_failed.connect(lambda text: self.notify(text, assertive=True))
@@ -85,7 +89,11 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.tabBar().setAccessibleName("Panels")
         self.panels: dict[str, QWidget] = {}
-        self.add_panel("signals", "Signals", self.plot)
+        # several devices: extra devices' plot rows under the main plot, their list in the device dock
+        self.devices = DeviceSet(self.project, self.controller, self.recognition, self.outputs, self)
+        self.signals_view = ExtraPlots(self.plot, self.devices, self.settings.time_window_s)
+        self.more_devices = MoreDevicesBox(self.devices)
+        self.add_panel("signals", "Signals", self.signals_view)
         self.add_panel("library", "Library", self.library)
         self.add_panel("record", "Record", self.recorder)
         self.add_panel("live", "Live recognition", self.live_view)
@@ -95,7 +103,12 @@ class MainWindow(QMainWindow):
 
         self.device_dock = QDockWidget("Device", self)
         self.device_dock.setObjectName("DeviceDock")
-        self.device_dock.setWidget(VerticalScrollArea(self.device_panel))  # large text: scroll, never clip
+        dock_body = QWidget()
+        dock_layout = QVBoxLayout(dock_body)
+        dock_layout.setContentsMargins(0, 0, 0, 0)
+        dock_layout.addWidget(self.device_panel)
+        dock_layout.addWidget(self.more_devices)
+        self.device_dock.setWidget(VerticalScrollArea(dock_body))  # large text: scroll, never clip
         self.device_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.device_dock)
@@ -401,11 +414,13 @@ class MainWindow(QMainWindow):
 
     def _on_fast_tick(self) -> None:
         self.plot.refresh()
+        self.signals_view.refresh()
         self.recognition.poll()
         self.ticked.emit()
 
     def _on_slow_tick(self) -> None:
         self.controller.poll()
+        self.devices.poll()
         self.device_panel.update_counters()
         self.outputs.poll()
         self.feedback.poll()
@@ -434,6 +449,7 @@ class MainWindow(QMainWindow):
         self.slow_timer.stop()
         self.save_state()
         self.controller.disconnect_device()
+        self.devices.close()
         self.outputs.close()
         self.feedback.close()
         self.project.close()

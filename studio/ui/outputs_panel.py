@@ -1,4 +1,5 @@
-"""Outputs panel: where recognised gestures go (OSC, WebSocket, keystrokes), stored in the project.
+"""Outputs panel: where recognised gestures go (OSC, WebSocket, keystrokes, MIDI) and the continuous
+streams, all stored in the project.
 
 Every field edit becomes one undoable change of the project's output settings; the panel is synced back
 from :class:`OutputsService` with its signals blocked, so syncing never writes. Keystrokes are armed
@@ -10,13 +11,15 @@ from __future__ import annotations
 import copy
 
 from PySide6.QtWidgets import (
-    QCheckBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
-    QWidget,
+    QCheckBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox,
+    QVBoxLayout, QWidget,
 )
 
 from studio.outputs.osc import DEFAULT_ADDRESS
 from studio.ui.a11y import describe
+from studio.ui.midi_box import MidiBox
 from studio.ui.outputs_service import KINDS, OutputsService
+from studio.ui.streams_box import StreamsBox
 from studio.ui.theme import set_role
 
 # level: (colour role, symbol): the symbol says the level without the colour
@@ -112,18 +115,28 @@ class OutputsPanel(QWidget):
         sv.addLayout(pause_row)
         sv.addWidget(self.start_with_project)
 
+        self.midi = MidiBox(self)
+        self.streams = StreamsBox(self)
+
         left = QVBoxLayout()
-        left.addWidget(start_box)
-        left.addWidget(osc_box)
-        left.addWidget(net_box)
+        for box in (start_box, osc_box, net_box, ws_box, keys_box, self.midi):
+            left.addWidget(box)
         left.addStretch(1)
         right = QVBoxLayout()
-        right.addWidget(ws_box)
-        right.addWidget(keys_box)
+        right.addWidget(self.streams)
         right.addStretch(1)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addLayout(right, 1)
+        inner = QWidget()
+        columns = QHBoxLayout(inner)
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
+        # two columns that scroll when the window is short: the panel must fit a 1280 x 800 window
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         for check in (self.osc_enabled, self.ws_enabled, self.keys_enabled, self.allow_remote):
             check.toggled.connect(self._commit)
@@ -145,7 +158,8 @@ class OutputsPanel(QWidget):
     # -- model -> view -------------------------------------------------------------------------
     def _widgets(self) -> tuple[QWidget, ...]:
         return (self.osc_enabled, self.osc_host, self.osc_port, self.osc_address, self.ws_enabled, self.ws_port,
-                self.keys_enabled, self.allow_remote, self.arm_button, self.start_with_project)
+                self.keys_enabled, self.allow_remote, self.arm_button, self.start_with_project, *self.midi.widgets(),
+                *self.streams.widgets())
 
     def sync(self) -> None:
         """Show the service's settings and each output's state (signals blocked: no write back)."""
@@ -167,6 +181,9 @@ class OutputsPanel(QWidget):
         self.arm_button.setChecked(s.armed)
         self.arm_button.setText("Disarm keystrokes" if s.armed else "Arm keystrokes")
         self.arm_button.setEnabled(have_project and s.running("keystrokes"))
+        gestures = s.model.project.gestures() if have_project else []
+        self.midi.sync(c.midi, gestures)
+        self.streams.sync(c.streams, gestures, s.stream_problems)
         for w in self._widgets():
             w.blockSignals(False)
         self.armed_badge.setVisible(s.armed)
@@ -195,6 +212,9 @@ class OutputsPanel(QWidget):
         c.websocket.enabled = self.ws_enabled.isChecked()
         c.websocket.port = self.ws_port.value()
         c.keystrokes.enabled = self.keys_enabled.isChecked()
+        c.midi.enabled = self.midi.enabled.isChecked()
+        c.midi.port = self.midi.port_name()
+        c.midi.channel = self.midi.channel.value()
         c.allow_remote = self.allow_remote.isChecked()
         # The WebSocket server listens on every interface only when remote use is allowed.
         c.websocket.host = ANY_HOST if c.allow_remote else LOCAL_HOST

@@ -10,6 +10,8 @@
 * Outputs restored by opening a project start *paused* (nothing is sent, no port is opened) until the
   user resumes them, unless the project says "start outputs with the project": reopening a show file
   must not fire OSC or open a WebSocket server unannounced.
+* Continuous streams run in a :class:`StreamEngine` over the running OSC/MIDI/WebSocket outputs; the
+  device runner hands it chunks through :attr:`OutputsService.stream_feed` (plain Python).
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from studio.outputs import GestureEvent, KeystrokeOutput, OutputError, OutputHub
 from studio.outputs.config import SETTINGS_KEY, load_config
 from studio.ui.project_model import ProjectModel, ValueCommand
 
-KINDS = ("osc", "websocket", "keystrokes")
+KINDS = ("osc", "websocket", "keystrokes", "midi")
 START_WITH_PROJECT_KEY = "outputs_start_with_project"  # project setting: restored outputs start at once
-_SECTION_NAMES = {"osc": "OSC", "websocket": "WebSocket", "keystrokes": "Keystrokes"}
+_SECTION_NAMES = {"osc": "OSC", "websocket": "WebSocket", "keystrokes": "Keystrokes", "midi": "MIDI"}
+_MAPPING_KEYS = {"osc": "osc", "keystrokes": "key", "midi": "midi"}  # a gesture's output dict entry per kind
 
 
 class SetOutputs(ValueCommand):
@@ -50,15 +53,38 @@ def _only(config: OutputsConfig, kind: str) -> OutputsConfig:
 
 
 class _HubSink:
-    """What the recognition thread calls with each event: plain Python holding only the current hub."""
+    """What the recognition thread calls with each event: plain Python holding only the current hub.
+
+    With several devices, ``device`` names the main device and ``owners`` (gesture -> device) drops an
+    event of a gesture that belongs to another device; extra devices pass their own ``device``."""
 
     def __init__(self) -> None:
         self.hub: OutputHub | None = None
+        self.device = ""
+        self.owners: dict[str, str] = {}
 
-    def __call__(self, event) -> None:  # noqa: ANN001 - a LiveEvent, on the device runner thread
+    def __call__(self, event, device: str | None = None) -> None:  # noqa: ANN001 - a LiveEvent, runner thread
         hub = self.hub
-        if hub is not None:
-            hub.emit(GestureEvent(event.gesture, float(event.confidence), event.t, dict(event.scores)))
+        device = self.device if device is None else device
+        owner = self.owners.get(event.gesture, "")
+        if hub is not None and not (owner and device and owner != device):
+            hub.emit(GestureEvent(event.gesture, float(event.confidence), event.t, dict(event.scores), device=device))
+
+
+class _StreamFeed:
+    """What the device runner calls with each chunk: forwards to the current stream engine (plain Python).
+    ``device``, ``rate_hz`` and ``channels`` describe the stream and are set from the GUI thread."""
+
+    def __init__(self) -> None:
+        self.engine = None
+        self.device = ""
+        self.rate_hz = 0.0
+        self.channels: tuple[str, ...] | None = None
+
+    def __call__(self, chunk) -> None:  # noqa: ANN001 - a Chunk, on the runner thread
+        engine = self.engine
+        if engine is not None:
+            engine.feed(chunk, self.device, self.rate_hz, self.channels)
 
 
 class OutputsService(QObject):
@@ -70,10 +96,17 @@ class OutputsService(QObject):
     armed_changed = Signal(bool)
     paused_changed = Signal(bool)
 
-    def __init__(self, model: ProjectModel, key_backend: object = None, parent: QObject | None = None) -> None:
+    def __init__(self, model: ProjectModel, key_backend: object = None, parent: QObject | None = None,
+                 midi_backend: object = None) -> None:
         super().__init__(parent)
         self.model = model
         self.key_backend = key_backend  # tests put a fake here; None = pynput when armed
+        self.midi_backend = midi_backend  # tests: "studio.outputs.midi_loopback"; None = RtMidi
+        self.stream_feed = _StreamFeed()  # give to the device runner (add_chunk_listener)
+        self.streams = None               # the running StreamEngine, if any
+        self.stream_problems: list[str] = []
+        self._stream_signature: object = None
+        self._similarity = None
         self.config = OutputsConfig()
         self.problems: list[str] = []
         self._errors: queue.SimpleQueue = queue.SimpleQueue()  # filled by the hub's threads
@@ -144,19 +177,41 @@ class OutputsService(QObject):
             self.sink.hub = self._hub
         for kind in KINDS:
             section = getattr(self.config, kind)
-            key = "key" if kind == "keystrokes" else "osc"
-            used = {n: m.get(key) for n, m in mappings.items() if m.get(key)} if kind != "websocket" else {}
-            signature = (repr(section), self.config.allow_remote, sorted(used.items()))
+            key = _MAPPING_KEYS.get(kind)
+            used = {n: m.get(key) for n, m in mappings.items() if m.get(key)} if key else {}
+            signature = (repr(section), self.config.allow_remote, repr(sorted(used.items())))
             if self.paused and section.enabled:
                 self._state[kind] = ("paused", "Paused since the project was opened: resume to start it.")
                 self._signatures.pop(kind, None)  # built on resume
                 continue
             if self._signatures.get(kind) == signature:
                 continue
-            self._signatures[kind] = signature
+            previous, self._signatures[kind] = self._signatures.get(kind), signature
+            if kind == "midi" and previous is not None and previous[:2] == signature[:2] \
+                    and self._remap_midi(mappings):
+                continue  # a new mapping must not recreate the port: receivers would lose their connection
+            self._stop_streams()   # they may send through the output about to be replaced
+            self._stream_signature = None
             self._replace(kind, mappings)
+        self._rebuild_streams()
         self.poll()
         self.status_changed.emit()
+
+    def _remap_midi(self, mappings: dict[str, dict]) -> bool:
+        """Give the running MIDI output new gesture mappings in place; False if it must be rebuilt."""
+        from studio.outputs.midi import MidiAction, MidiOutput
+
+        output = self._outputs.get("midi")
+        if not isinstance(output, MidiOutput):
+            return False
+        try:
+            actions = {n: MidiAction.from_dict(m["midi"]) for n, m in mappings.items() if m.get("midi")}
+        except OutputError as err:
+            self._state["midi"] = ("error", f"Invalid MIDI mapping: {err}")
+            return True
+        output.actions = actions
+        self._state["midi"] = ("ok", "")
+        return True
 
     def _replace(self, kind: str, mappings: dict[str, dict]) -> None:
         was_armed = kind == "keystrokes" and self.armed
@@ -168,7 +223,8 @@ class OutputsService(QObject):
             if was_armed:
                 self.armed_changed.emit(False)
             return
-        outs, problems = build_outputs(_only(self.config, kind), mappings, key_backend=self.key_backend)
+        outs, problems = build_outputs(_only(self.config, kind), mappings, key_backend=self.key_backend,
+                                       midi_backend=self.midi_backend)
         if problems or not outs:
             self._state[kind] = ("error", "Not started: " + " ".join(problems or ["no output was built."]))
             if was_armed:
@@ -180,6 +236,55 @@ class OutputsService(QObject):
             self._outputs[kind] = output
         if was_armed:
             self.arm(True)
+
+    # -- continuous streams --------------------------------------------------------------------
+    def _rebuild_streams(self) -> None:
+        """(Re)start the stream engine when its settings or the outputs it sends through changed."""
+        config = self.config.streams
+        targets = {k: self._outputs[k] for k in ("osc", "midi", "websocket") if k in self._outputs}
+        signature = (repr(config), tuple((k, id(v)) for k, v in sorted(targets.items())), self.config.osc.host)
+        if signature == self._stream_signature:
+            return
+        self._stream_signature = signature
+        self._stop_streams()
+        self.stream_problems = []
+        if not config.enabled:
+            return
+        from studio.outputs.streams import StreamEngine
+
+        errors = self._errors
+        try:
+            engine = StreamEngine(config, targets, similarity=self._similarity,
+                                  wekinator_host=self.config.osc.host,
+                                  on_error=lambda message: errors.put((None, message)))
+        except OutputError as err:
+            self.stream_problems = [f"Streams not started: {err}"]
+            return
+        self.stream_problems = list(engine.problems)
+        engine.start()
+        self.streams = engine
+        self.stream_feed.engine = engine
+
+    def _stop_streams(self) -> None:
+        engine, self.streams = self.streams, None
+        self.stream_feed.engine = None
+        if engine is not None:
+            engine.close()
+
+    def set_stream_source(self, device: str, rate_hz: float, channels: tuple[str, ...] | None) -> None:
+        """Describe the stream the runner feeds (called when a device connects)."""
+        feed = self.stream_feed
+        feed.device, feed.rate_hz, feed.channels = device, float(rate_hz or 0.0), channels
+
+    def set_similarity(self, fn) -> None:  # noqa: ANN001 - Recogniser.similarities or None
+        """What similarity streams score windows with (the recogniser, once loaded)."""
+        self._similarity = fn
+        if self.streams is not None:
+            self.streams.set_similarity(fn)
+
+    def stream_values(self) -> dict:
+        """Per stream name: (raw values, mapped 0-1 values), for the live preview."""
+        return self.streams.values() if self.streams is not None else {}
 
     # -- live events ---------------------------------------------------------------------------
     def send(self, event) -> None:  # noqa: ANN001 - a LiveEvent
@@ -281,6 +386,8 @@ class OutputsService(QObject):
     def close(self) -> None:
         """Stop every output (quit, project switch); keystrokes end disarmed."""
         was_armed = self.armed
+        self._stop_streams()   # before the hub closes the outputs it sends through
+        self._stream_signature = None
         self.sink.hub = None  # the recognition thread stops emitting before the hub closes
         if self._hub is not None:
             self._hub.close()
