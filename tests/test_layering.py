@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("devices", "model", "project", "outputs", "audio"),
     ("recognition",),
     ("ui",),
+    ("live_stage",),
     ("live_cmd",),
     ("commands",),
     ("bench", "cli"),
