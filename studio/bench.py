@@ -22,7 +22,7 @@ BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
     "latency": ("studio.commands.bench_latency", "end-to-end gesture latency p50/p95/max", ["--seconds", "10"]),
     "phone": ("studio.devices.phone.bench_phone", "phone sources vs local fakes: samples/s, loss, latency",
               ["--seconds", "2"]),
-    "outputs": ("studio.outputs.bench_outputs", "per-output event latency at local receivers; stream rate, "
+    "outputs": ("studio.commands.bench_outputs", "per-output event latency at local receivers; stream rate, "
                 "jitter and CPU", ["--seconds", "3", "--events", "30"]),
     "devices": ("studio.ui.bench_devices", "two simulated devices at 200 Hz plotted and recognised: fps, CPU, drops",
                 ["--seconds", "3"]),
