@@ -1,0 +1,452 @@
+"""MiniRocket features (Dempster, Schmidt & Webb, KDD 2021) for variable-length multichannel takes, in numpy.
+
+The transform follows aeon's multivariate ``MiniRocket`` (``aeon.transformations.collection.convolution_based``)
+exactly: the 84 fixed length-9 kernels (weight -1 everywhere, 2 at three of the nine taps), dilations and
+features per dilation from the reference length, a random channel combination per (dilation, kernel), biases
+from quantiles (golden-ratio sequence) of one random reference series' convolution output, and PPV features
+(proportion of positive values), on zero-padded ("same") output for half the kernels and on the part where
+the kernel fits inside the series ("valid") for the other half, alternating by kernel and dilation.
+``tests/test_kernels.py`` fits aeon's MiniRocket, copies its parameters into :class:`MiniRocketFeatures`
+(:meth:`MiniRocketFeatures.from_parameters`) and checks that both transforms agree.
+
+What differs from aeon, because takes are 0.3-8 s long and not padded to one length:
+  * Each PPV is taken over the series' own samples only; zeros beyond its end are MiniRocket's zero padding,
+    so a series padded with a valid mask gives the same features as the series alone. A "valid" kernel
+    whose span (8 x dilation + 1) is longer than the series has no valid positions: it falls back to the
+    "same" output over the series' samples.
+  * The reference length (which sets the dilations) is the longest fit series, or ``KernelConfig.reference_length``.
+    Shorter and longer series go through the same dilations.
+  * Biases come from the fit series' own samples (aeon: from every sample of an equal-length array).
+  * Channels: the channel count is fixed at fit. In a series, trailing rows that are all NaN are padding
+    (dropped), a NaN inside a channel holds the channel's last value, and a channel that is all NaN is
+    absent: it is 0 and drops out of every channel sum, so its kernels see the remaining channels.
+  * ``scaling``: "none" (raw values, as MiniRocket and aeon), "channels" (each channel divided by its
+    standard deviation over all fit samples, so that g and deg/s weigh alike in a channel sum while offsets
+    such as gravity stay), or "series" (each series z-normalised per channel).
+
+The computation (numpy only; no numba, no torch): per dilation the nine shifted copies of the (scaled)
+series are stacked (im2col) and one matrix product with the 84 kernels' channel-masked weights gives every
+kernel's output; PPVs are counted by comparing each kernel output with its biases and summing the boolean
+words eight bytes at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+N_BASE_KERNELS = 84
+KERNEL_LENGTH = 9
+INDICES = np.array(list(combinations(range(KERNEL_LENGTH), 3)), np.int32)  # (84, 3): taps weighted 2
+WEIGHTS = np.full((N_BASE_KERNELS, KERNEL_LENGTH), -1.0, np.float32)
+WEIGHTS[np.arange(N_BASE_KERNELS)[:, None], INDICES] = 2.0
+SCALINGS = ("none", "channels", "series")
+CHUNK_COLUMNS = 4096  # samples per matrix product (series x padded length): keeps the work in cache
+_MAX_LANE_COUNT = 255  # a byte lane of a uint64 sum holds at most 255 ones
+WIDTH = 88  # the 84 kernels plus 4 idle ones: a row of booleans is eleven 8-byte words
+
+
+@dataclass(frozen=True)
+class KernelConfig:
+    """Settings of :class:`MiniRocketFeatures`.
+
+    ``n_features``: PPV features, rounded down to a multiple of 84 (at least 84), as aeon's ``n_kernels``.
+    ``max_dilations_per_kernel``: as aeon. ``reference_length``: samples the dilations are sized for
+    (None = the longest fit series; at least 9). ``scaling``: "none", "channels" or "series" (module doc).
+    """
+
+    n_features: int = 10_000
+    max_dilations_per_kernel: int = 32
+    reference_length: int | None = None
+    scaling: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.n_features < 1:
+            raise ValueError(f"n_features must be >= 1, got {self.n_features}")
+        if self.max_dilations_per_kernel < 1:
+            raise ValueError(f"max_dilations_per_kernel must be >= 1, got {self.max_dilations_per_kernel}")
+        if self.reference_length is not None and self.reference_length < 1:
+            raise ValueError(f"reference_length must be >= 1 sample, got {self.reference_length}")
+        if self.scaling not in SCALINGS:
+            raise ValueError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.scaling!r}")
+
+
+def fit_dilations(reference_length: int, n_features: int, max_dilations_per_kernel: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dilations and features per dilation for series of ``reference_length`` samples (aeon's ``_fit_dilations``)."""
+    n_features_per_kernel = max(1, n_features // N_BASE_KERNELS)
+    true_max = min(n_features_per_kernel, max_dilations_per_kernel)
+    multiplier = n_features_per_kernel / true_max
+    max_exponent = np.log2((max(reference_length, KERNEL_LENGTH) - 1) / (KERNEL_LENGTH - 1))
+    dilations, counts = np.unique(np.logspace(0, max_exponent, true_max, base=2).astype(np.int32),
+                                  return_counts=True)
+    per_dilation = (counts * multiplier).astype(np.int32)
+    remainder = n_features_per_kernel - int(per_dilation.sum())
+    i = 0
+    while remainder > 0:
+        per_dilation[i] += 1
+        remainder -= 1
+        i = (i + 1) % len(per_dilation)
+    return dilations.astype(np.int32), per_dilation
+
+
+def quantiles(n: int) -> np.ndarray:
+    """The first ``n`` fractional parts of multiples of the golden ratio (MiniRocket's bias quantiles)."""
+    return np.array([(k * ((np.sqrt(5) + 1) / 2)) % 1 for k in range(1, n + 1)], dtype=np.float32)
+
+
+def _ffill_nan(x: np.ndarray) -> np.ndarray:
+    """Replace NaNs in each column by the column's last finite value (its first one before that); an
+    all-NaN column becomes 0."""
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return x
+    x = x.copy()
+    rows = np.where(bad, 0, np.arange(len(x))[:, None])
+    np.maximum.accumulate(rows, axis=0, out=rows)
+    filled = x[rows, np.arange(x.shape[1])]
+    first = np.argmax(~bad, axis=0)  # leading NaNs take the first finite value
+    lead = np.arange(len(x))[:, None] < first[None, :]
+    filled = np.where(lead, x[first, np.arange(x.shape[1])], filled)
+    filled[:, bad.all(axis=0)] = 0.0
+    return filled
+
+
+def prepare_series(x, n_channels: int | None = None) -> np.ndarray:
+    """One series as float32 (T, C) without padding or NaNs (see the module doc); ValueError in plain words."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"a series must be (samples, channels); got an array of shape {x.shape}")
+    if n_channels is not None and x.shape[1] != n_channels:
+        raise ValueError(f"a series has {x.shape[1]} channels; these kernel features were fitted on {n_channels}")
+    finite_rows = np.isfinite(x).any(axis=1)
+    if not finite_rows.any():
+        raise ValueError("a series has no samples (empty, or every value missing)")
+    x = x[: int(np.nonzero(finite_rows)[0][-1]) + 1]
+    return np.ascontiguousarray(_ffill_nan(x))
+
+
+def _znorm(x: np.ndarray) -> np.ndarray:
+    mean = x.mean(axis=0)
+    std = x.std(axis=0)
+    return ((x - mean) / np.where(std > 1e-8, std, 1.0)).astype(np.float32)
+
+
+def _lerp_quantile(sorted_rows: np.ndarray, n_valid: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """numpy's "linear" quantile of each row's first ``n_valid`` sorted values, at that row's fractions ``q``.
+
+    sorted_rows (R, L); n_valid (R,); q (R, f) -> (R, f).
+    """
+    pos = q.astype(np.float64) * (n_valid[:, None] - 1)
+    lo = np.floor(pos).astype(np.intp)
+    hi = np.minimum(lo + 1, n_valid[:, None] - 1)
+    t = pos - lo
+    rows = np.arange(len(sorted_rows))[:, None]
+    a = sorted_rows[rows, lo].astype(np.float64)
+    b = sorted_rows[rows, hi].astype(np.float64)
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t).astype(np.float32)
+
+
+_LOCAL = threading.local()
+
+
+def _scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A reused per-thread buffer: fresh multi-megabyte arrays cost more in page faults than the work."""
+    buffers = getattr(_LOCAL, "buffers", None)
+    if buffers is None:
+        buffers = _LOCAL.buffers = {}
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buf = buffers.get(name)
+    if buf is None or buf.nbytes < size:
+        buf = buffers[name] = np.empty(max(size, 1), np.uint8)
+    return buf[:size].view(dtype).reshape(shape)
+
+
+def _count_true(cmp: np.ndarray) -> np.ndarray:
+    """(n, L, f, 88) bool -> (n, f, 88) int32: how many True along L.
+
+    A row of 88 booleans is 11 uint64 words whose byte lanes count one column each: rows are added as
+    words, L-blocks of at most 255 so that no lane overflows, then the lanes are unpacked.
+    """
+    n, length, f, width = cmp.shape
+    words = cmp.view(np.uint64)  # (n, L, f, 11)
+    full = (length // _MAX_LANE_COUNT) * _MAX_LANE_COUNT
+    parts = []
+    if full:
+        blocks = words[:, :full].reshape(n, full // _MAX_LANE_COUNT, _MAX_LANE_COUNT, f, width // 8)
+        parts.append(blocks.sum(axis=2, dtype=np.uint64))
+    if full < length:
+        parts.append(words[:, full:].sum(axis=1, dtype=np.uint64)[:, None])
+    lanes = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)  # (n, blocks, f, 11)
+    return lanes.view(np.uint8).sum(axis=1, dtype=np.int32)
+
+
+class MiniRocketFeatures:
+    """MiniRocket for lists of (T_i, C) series of any lengths: ``fit``, ``transform`` -> (n, F) float32.
+
+    Fitted state is plain arrays (``to_arrays`` / ``from_arrays``): no pickles. See the module doc.
+    """
+
+    def __init__(self, config: KernelConfig | None = None) -> None:
+        self.config = config or KernelConfig()
+        self.dilations = np.zeros(0, np.int32)
+        self.n_features_per_dilation = np.zeros(0, np.int32)
+        self.n_channels_per_combination = np.zeros(0, np.int32)
+        self.channel_indices = np.zeros(0, np.int32)
+        self.biases = np.zeros(0, np.float32)
+        self.channel_scale = np.zeros(0, np.float32)
+        self.n_channels = 0
+        self.reference_length = 0
+
+    # -- fitted structure ------------------------------------------------------------------------------
+    @property
+    def fitted(self) -> bool:
+        """Whether :meth:`fit` (or a loader) has run."""
+        return self.n_channels > 0 and len(self.biases) > 0
+
+    @property
+    def n_features_out(self) -> int:
+        """F, the number of features :meth:`transform` returns."""
+        return N_BASE_KERNELS * int(self.n_features_per_dilation.sum())
+
+    @property
+    def feature_quantiles(self) -> np.ndarray:
+        """(F,) the quantile each feature's bias was taken at: about 1 - q of a reference series' values
+        exceed it, so 1 - q is a data-free expectation of the feature."""
+        return quantiles(self.n_features_out)
+
+    def channel_masks(self) -> np.ndarray:
+        """(n_dilations * 84, C) 0/1: which channels each (dilation, kernel) combination sums."""
+        starts = np.concatenate([[0], np.cumsum(self.n_channels_per_combination)])
+        mask = np.zeros((len(self.n_channels_per_combination), self.n_channels), np.float32)
+        rows = np.repeat(np.arange(len(self.n_channels_per_combination)), self.n_channels_per_combination)
+        mask[rows, self.channel_indices[: starts[-1]]] = 1.0
+        return mask
+
+    def _build(self) -> None:
+        """Derived arrays: per dilation the (84, 9 * C) weights with channel masks, and the biases (84, f)."""
+        nd, c = len(self.dilations), self.n_channels
+        if len(self.n_channels_per_combination) != nd * N_BASE_KERNELS:
+            raise ValueError("n_channels_per_combination must hold one count per (dilation, kernel)")
+        if int(self.n_channels_per_combination.sum()) != len(self.channel_indices):
+            raise ValueError("channel_indices must list n_channels_per_combination.sum() channels")
+        if len(self.channel_indices) and (self.channel_indices.min() < 0 or self.channel_indices.max() >= c):
+            raise ValueError(f"channel_indices must lie in 0..{c - 1}")
+        if len(self.biases) != self.n_features_out:
+            raise ValueError(f"{len(self.biases)} biases for {self.n_features_out} features")
+        masks = self.channel_masks().reshape(nd, N_BASE_KERNELS, 1, c)
+        weights = np.zeros((nd, KERNEL_LENGTH * c, WIDTH), np.float32)  # columns: kernels (idle ones 0)
+        weights[:, :, :N_BASE_KERNELS] = (WEIGHTS[None, :, :, None] * masks).reshape(
+            nd, N_BASE_KERNELS, KERNEL_LENGTH * c).transpose(0, 2, 1)
+        self._weights = weights
+        self._offsets = np.concatenate([[0], np.cumsum(N_BASE_KERNELS * self.n_features_per_dilation)])
+        self._biases = []  # per dilation (f, 88); the idle kernels' +inf never counts
+        for j in range(nd):
+            b = np.full((int(self.n_features_per_dilation[j]), WIDTH), np.inf, np.float32)
+            b[:, :N_BASE_KERNELS] = self.biases[self._offsets[j]: self._offsets[j + 1]].reshape(N_BASE_KERNELS, -1).T
+            self._biases.append(b)
+        # per feature: half the kernel span, and whether it is a "valid" one (odd dilation + kernel index)
+        j_of = np.repeat(np.arange(nd), N_BASE_KERNELS * self.n_features_per_dilation)
+        k_of = np.concatenate([np.repeat(np.arange(N_BASE_KERNELS), f) for f in self.n_features_per_dilation])
+        self._feature_half = 4 * self.dilations[j_of].astype(np.int64)
+        self._feature_valid = (j_of + k_of) % 2 == 1
+
+    # -- fit --------------------------------------------------------------------------------------------
+    def fit(self, series: list[np.ndarray], seed: int = 0) -> "MiniRocketFeatures":
+        """Fit dilations, channel combinations and biases on ``series`` (a list of (T_i, C) arrays)."""
+        if len(series) == 0:
+            raise ValueError("fitting kernel features needs at least one series")
+        first = prepare_series(series[0])
+        xs = [first] + [prepare_series(s, first.shape[1]) for s in series[1:]]
+        cfg = self.config
+        rng = np.random.default_rng(seed)
+        self.n_channels = c = first.shape[1]
+        self.reference_length = max(KERNEL_LENGTH, cfg.reference_length or max(len(x) for x in xs))
+        if cfg.scaling == "channels":
+            std = np.concatenate(xs).std(axis=0)
+            self.channel_scale = np.where(std > 1e-8, std, 1.0).astype(np.float32)
+        else:
+            self.channel_scale = np.ones(c, np.float32)
+        self.dilations, self.n_features_per_dilation = fit_dilations(
+            self.reference_length, cfg.n_features, cfg.max_dilations_per_kernel)
+        n_comb = len(self.dilations) * N_BASE_KERNELS
+        max_exponent = np.log2(min(c, 9) + 1)
+        self.n_channels_per_combination = (2 ** rng.uniform(0, max_exponent, n_comb)).astype(np.int32)
+        order = np.argsort(rng.random((n_comb, c)), axis=1)  # one random channel order per combination
+        take = np.arange(c)[None, :] < self.n_channels_per_combination[:, None]
+        self.channel_indices = order[take].astype(np.int32)
+        self.biases = np.zeros(self.n_features_out, np.float32)
+        self._build()
+        source = rng.integers(len(xs), size=n_comb)  # the reference series of each combination's biases
+        self.biases = self._fit_biases(self._scale(xs), source)
+        self._build()
+        return self
+
+    def _fit_biases(self, xs: list[np.ndarray], source: np.ndarray) -> np.ndarray:
+        q_all = quantiles(self.n_features_out)
+        biases = np.zeros(self.n_features_out, np.float32)
+        source = source.reshape(len(self.dilations), N_BASE_KERNELS)
+        for chunk in self._chunks(xs):
+            lengths = np.array([len(xs[i]) for i in chunk])
+            for j, out in enumerate(self._convolve([xs[i] for i in chunk], lengths)):
+                where = np.searchsorted(chunk, source[j])
+                mine = np.nonzero((where < len(chunk)) & (chunk[np.minimum(where, len(chunk) - 1)] == source[j]))[0]
+                if len(mine) == 0:
+                    continue
+                rows = out[where[mine], :, mine]  # (m, L): each kernel's output on its reference series
+                n_valid = lengths[where[mine]]
+                rows = np.where(np.arange(rows.shape[1])[None, :] < n_valid[:, None], rows, np.inf)
+                f = int(self.n_features_per_dilation[j])
+                feat = self._offsets[j] + mine[:, None] * f + np.arange(f)[None, :]
+                biases[feat] = _lerp_quantile(np.sort(rows, axis=1), n_valid, q_all[feat])
+        return biases
+
+    # -- transform --------------------------------------------------------------------------------------
+    def transform(self, series: list[np.ndarray]) -> np.ndarray:
+        """(n, F) float32 PPV features of ``series`` (a list of (T_i, C) arrays, any lengths >= 1)."""
+        if not self.fitted:
+            raise RuntimeError("MiniRocketFeatures.transform before fit")
+        xs = self._scale([prepare_series(s, self.n_channels) for s in series])
+        features = np.zeros((len(xs), self.n_features_out), np.float32)
+        for chunk in self._chunks(xs):
+            lengths = np.array([len(xs[i]) for i in chunk])
+            features[chunk] = self._ppv([xs[i] for i in chunk], lengths)
+        return features
+
+    def fit_transform(self, series: list[np.ndarray], seed: int = 0) -> np.ndarray:
+        """``fit(series, seed)`` then ``transform(series)``."""
+        return self.fit(series, seed).transform(series)
+
+    def _scale(self, xs: list[np.ndarray]) -> list[np.ndarray]:
+        if self.config.scaling == "series":
+            return [_znorm(x) for x in xs]
+        if np.all(self.channel_scale == 1.0):
+            return xs
+        return [x / self.channel_scale for x in xs]
+
+    def _chunks(self, xs: list[np.ndarray]) -> list[np.ndarray]:
+        """Index groups of similar length, each at most CHUNK_COLUMNS padded samples (one series at least)."""
+        order = np.argsort([len(x) for x in xs], kind="stable")
+        chunks, current, longest = [], [], 0
+        for i in order:
+            longest_if = max(longest, len(xs[i]))
+            if current and (len(current) + 1) * longest_if > CHUNK_COLUMNS:
+                chunks.append(np.sort(np.array(current)))
+                current, longest_if = [], len(xs[i])
+            current.append(i)
+            longest = longest_if
+        if current:
+            chunks.append(np.sort(np.array(current)))
+        return chunks
+
+    def _convolve(self, xs: list[np.ndarray], lengths: np.ndarray):
+        """Yield, per dilation, every kernel's "same" output: (n, L8, 88), L8 the length padded to 8."""
+        n, c = len(xs), self.n_channels
+        length = int(math.ceil(max(lengths) / 8) * 8)
+        reach = 4 * int(self.dilations.max())
+        padded = _scratch("padded", (c, n, length + 2 * reach), np.float32)
+        padded.fill(0.0)
+        for i, x in enumerate(xs):
+            padded[:, i, reach: reach + len(x)] = x.T
+        sc, sn, st = padded.strides
+        cols = _scratch("cols", (KERNEL_LENGTH, c, n, length), np.float32)
+        out = _scratch("conv", (n * length, WIDTH), np.float32)
+        for j, d in enumerate(self.dilations):
+            first = padded[:, :, reach - 4 * int(d):]
+            np.copyto(cols, np.lib.stride_tricks.as_strided(first, cols.shape, (int(d) * st, sc, sn, st)))
+            np.matmul(cols.reshape(KERNEL_LENGTH * c, n * length).T, self._weights[j], out=out)
+            yield out.reshape(n, length, WIDTH)
+
+    def _ppv(self, xs: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
+        n = len(xs)
+        positions = np.arange(int(math.ceil(max(lengths) / 8) * 8))[None, :, None]
+        outside_same = positions >= lengths[:, None, None]  # (n, L8, 1)
+        counts = np.empty((n, self.n_features_out), np.float32)
+        for j, out in enumerate(self._convolve(xs, lengths)):
+            half = 4 * int(self.dilations[j])
+            has_valid = lengths > 2 * half
+            valid = slice(1 - j % 2, None, 2)  # the kernels counted on "valid" positions
+            if n <= 4:  # slicing is cheaper than a mask for a few series
+                for i, t in enumerate(lengths):
+                    out[i, t:] = -np.inf
+                    if has_valid[i]:
+                        out[i, :half, valid] = -np.inf
+                        out[i, t - half: t, valid] = -np.inf
+            else:
+                outside_valid = (positions < half) | (positions >= lengths[:, None, None] - half)
+                outside_valid = np.where(has_valid[:, None, None], outside_valid, outside_same)
+                outside = np.broadcast_to(outside_same, out.shape).copy()
+                outside[:, :, valid] = outside_valid
+                np.copyto(out, -np.inf, where=outside)
+            cmp = _scratch("cmp", (n, out.shape[1], len(self._biases[j]), WIDTH), np.bool_)
+            hits = _count_true(np.greater(out[:, :, None, :], self._biases[j][None, None], out=cmp))  # (n, f, 88)
+            counts[:, self._offsets[j]: self._offsets[j + 1]] = hits[:, :, :N_BASE_KERNELS].transpose(0, 2, 1).reshape(n, -1)
+        spans = 2 * self._feature_half[None, :]
+        valid = self._feature_valid[None, :] & (lengths[:, None] > spans)
+        return counts / np.where(valid, lengths[:, None] - spans, lengths[:, None]).astype(np.float32)
+
+    # -- storage ----------------------------------------------------------------------------------------
+    def to_arrays(self) -> dict:
+        """Fitted state as plain numpy arrays and JSON-able ints/strings (for npz, SQLite or ONNX initialisers)."""
+        if not self.fitted:
+            raise RuntimeError("MiniRocketFeatures.to_arrays before fit")
+        return {
+            "dilations": self.dilations.copy(),
+            "n_features_per_dilation": self.n_features_per_dilation.copy(),
+            "n_channels_per_combination": self.n_channels_per_combination.copy(),
+            "channel_indices": self.channel_indices.copy(),
+            "biases": self.biases.copy(),
+            "channel_scale": self.channel_scale.copy(),
+            "n_channels": int(self.n_channels),
+            "reference_length": int(self.reference_length),
+            "n_features": int(self.config.n_features),
+            "max_dilations_per_kernel": int(self.config.max_dilations_per_kernel),
+            "scaling": self.config.scaling,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict) -> "MiniRocketFeatures":
+        """Rebuild from :meth:`to_arrays` output (values may be 0-d arrays, as read back from an npz)."""
+        try:
+            config = KernelConfig(n_features=int(arrays["n_features"]),
+                                  max_dilations_per_kernel=int(arrays["max_dilations_per_kernel"]),
+                                  reference_length=int(arrays["reference_length"]), scaling=str(arrays["scaling"]))
+            out = cls.from_parameters(
+                arrays["n_channels_per_combination"], arrays["channel_indices"], arrays["dilations"],
+                arrays["n_features_per_dilation"], arrays["biases"], n_channels=int(arrays["n_channels"]),
+                channel_scale=arrays["channel_scale"], config=config)
+        except KeyError as exc:
+            raise ValueError(f"stored kernel features lack {exc.args[0]!r}") from None
+        out.reference_length = int(arrays["reference_length"])
+        return out
+
+    @classmethod
+    def from_parameters(cls, n_channels_per_combination, channel_indices, dilations, n_features_per_dilation,
+                        biases, n_channels: int, channel_scale=None,
+                        config: KernelConfig | None = None) -> "MiniRocketFeatures":
+        """Features with given parameters, in aeon's order (``MiniRocket().parameters`` after fit)."""
+        out = cls(config)
+        out.n_channels = int(n_channels)
+        if out.n_channels < 1:
+            raise ValueError("n_channels must be >= 1")
+        out.dilations = np.asarray(dilations, np.int32).ravel()
+        out.n_features_per_dilation = np.asarray(n_features_per_dilation, np.int32).ravel()
+        if len(out.dilations) == 0 or len(out.dilations) != len(out.n_features_per_dilation) \
+                or out.dilations.min() < 1 or out.n_features_per_dilation.min() < 1:
+            raise ValueError("dilations and n_features_per_dilation must be equally long, positive, non-empty")
+        out.n_channels_per_combination = np.asarray(n_channels_per_combination, np.int32).ravel()
+        out.channel_indices = np.asarray(channel_indices, np.int32).ravel()
+        out.biases = np.asarray(biases, np.float32).ravel()
+        scale = np.ones(out.n_channels) if channel_scale is None else np.asarray(channel_scale, np.float32).ravel()
+        if len(scale) != out.n_channels or not np.all(np.isfinite(scale) & (scale > 0)):
+            raise ValueError("channel_scale must hold one positive number per channel")
+        out.channel_scale = scale.astype(np.float32)
+        out.reference_length = int(8 * out.dilations.max() + 1)
+        out._build()
+        return out
