@@ -23,7 +23,7 @@ import numpy as np
 from studio.recognition import splits
 from studio.recognition.datasets import EvalSet, load_npz
 
-ALL_METHODS = ("unimotion", "unimotion+refine", "dtw_1nn", "dtw_1nn_raw", "minirocket")
+ALL_METHODS = ("unimotion", "unimotion+refine", "dtw_1nn", "dtw_1nn_raw", "minirocket", "kernels")
 DEFAULT_METHODS = ("unimotion", "dtw_1nn", "dtw_1nn_raw", "minirocket")
 
 
@@ -156,7 +156,8 @@ class UniMotionMethod:
 
 def make_method(name: str, model_path: str | os.PathLike | None = None, shared: dict | None = None) -> Method:
     """A method by name: ``unimotion``, ``unimotion+refine`` (need the model), ``dtw_1nn``,
-    ``dtw_1nn_raw``, ``minirocket``. ``shared`` lets UniMotion variants share one loaded model."""
+    ``dtw_1nn_raw``, ``minirocket``, ``kernels`` (the studio's own MiniRocket-family KernelClassifier, numpy,
+    on the takes' own lengths). ``shared`` lets UniMotion variants share one loaded model."""
     from studio.recognition.peers import DTW1NN, MiniRocketPeer
 
     if name in ("unimotion", "unimotion+refine"):
@@ -173,6 +174,10 @@ def make_method(name: str, model_path: str | os.PathLike | None = None, shared: 
         return PeerMethod(name, lambda: DTW1NN(band=0.2, normalise=False))
     if name == "minirocket":  # raw values, as MiniRocket is designed for (better here than z-normalised)
         return PeerMethod(name, lambda: MiniRocketPeer(normalise=False))
+    if name == "kernels":
+        from studio.recognition.kernel_classifier import KernelClassifier
+
+        return PeerMethod(name, KernelClassifier)
     raise ValueError(f"unknown method {name!r}; known: {', '.join(ALL_METHODS)}")
 
 

@@ -20,9 +20,9 @@ What differs from aeon, because takes are 0.3-8 s long and not padded to one len
   * Channels: the channel count is fixed at fit. In a series, trailing rows that are all NaN are padding
     (dropped), a NaN inside a channel holds the channel's last value, and a channel that is all NaN is
     absent: it is 0 and drops out of every channel sum, so its kernels see the remaining channels.
-  * ``scaling``: "none" (raw values, as MiniRocket and aeon), "channels" (each channel divided by its
-    standard deviation over all fit samples, so that g and deg/s weigh alike in a channel sum while offsets
-    such as gravity stay), or "series" (each series z-normalised per channel).
+  * ``scaling``: "none" (raw values, as MiniRocket and aeon), "channels" (each channel divided by the power of
+    two nearest its standard deviation over all fit samples, so that g and deg/s weigh alike in a channel
+    sum while offsets such as gravity stay), or "series" (each series z-normalised per channel).
 
 The computation (numpy only; no numba, no torch): per dilation the nine shifted copies of the (scaled)
 series are stacked (im2col) and one matrix product with the 84 kernels' channel-masked weights gives every
@@ -44,6 +44,7 @@ KERNEL_LENGTH = 9
 INDICES = np.array(list(combinations(range(KERNEL_LENGTH), 3)), np.int32)  # (84, 3): taps weighted 2
 WEIGHTS = np.full((N_BASE_KERNELS, KERNEL_LENGTH), -1.0, np.float32)
 WEIGHTS[np.arange(N_BASE_KERNELS)[:, None], INDICES] = 2.0
+OFF_CENTRE = np.array([0, 1, 2, 3, 5, 6, 7, 8])  # the taps other than the centre one
 SCALINGS = ("none", "channels", "series")
 CHUNK_COLUMNS = 4096  # samples per matrix product (series x padded length): keeps the work in cache
 _MAX_LANE_COUNT = 255  # a byte lane of a uint64 sum holds at most 255 ones
@@ -241,9 +242,10 @@ class MiniRocketFeatures:
         if len(self.biases) != self.n_features_out:
             raise ValueError(f"{len(self.biases)} biases for {self.n_features_out} features")
         masks = self.channel_masks().reshape(nd, N_BASE_KERNELS, 1, c)
-        weights = np.zeros((nd, KERNEL_LENGTH * c, WIDTH), np.float32)  # columns: kernels (idle ones 0)
-        weights[:, :, :N_BASE_KERNELS] = (WEIGHTS[None, :, :, None] * masks).reshape(
-            nd, N_BASE_KERNELS, KERNEL_LENGTH * c).transpose(0, 2, 1)
+        # rows: the eight off-centre taps x channels (the centre tap drops out, see _convolve); columns: kernels
+        w = (WEIGHTS[None, :, :, None] * masks)[:, :, OFF_CENTRE]  # (nd, 84, 8, C)
+        weights = np.zeros((nd, len(OFF_CENTRE) * c, WIDTH), np.float32)
+        weights[:, :, :N_BASE_KERNELS] = w.reshape(nd, N_BASE_KERNELS, len(OFF_CENTRE) * c).transpose(0, 2, 1)
         self._weights = weights
         self._offsets = np.concatenate([[0], np.cumsum(N_BASE_KERNELS * self.n_features_per_dilation)])
         self._biases = []  # per dilation (f, 88); the idle kernels' +inf never counts
@@ -268,9 +270,9 @@ class MiniRocketFeatures:
         rng = np.random.default_rng(seed)
         self.n_channels = c = first.shape[1]
         self.reference_length = max(KERNEL_LENGTH, cfg.reference_length or max(len(x) for x in xs))
-        if cfg.scaling == "channels":
+        if cfg.scaling == "channels":  # a power of two: dividing by it is exact, so no rounding enters
             std = np.concatenate(xs).std(axis=0)
-            self.channel_scale = np.where(std > 1e-8, std, 1.0).astype(np.float32)
+            self.channel_scale = np.where(std > 1e-8, 2.0 ** np.round(np.log2(np.maximum(std, 1e-8))), 1.0).astype(np.float32)
         else:
             self.channel_scale = np.ones(c, np.float32)
         self.dilations, self.n_features_per_dilation = fit_dilations(
@@ -346,7 +348,12 @@ class MiniRocketFeatures:
         return chunks
 
     def _convolve(self, xs: list[np.ndarray], lengths: np.ndarray):
-        """Yield, per dilation, every kernel's "same" output: (n, L8, 88), L8 the length padded to 8."""
+        """Yield, per dilation, every kernel's "same" output: (n, L8, 88), L8 the length padded to 8.
+
+        The weights sum to zero, so each output is sum over the eight off-centre taps of weight x (tap -
+        centre): a constant stretch (a device at rest) gives exactly 0 whatever the rounding, where the
+        plain sum leaves rounding residue whose sign the PPV would count.
+        """
         n, c = len(xs), self.n_channels
         length = int(math.ceil(max(lengths) / 8) * 8)
         reach = 4 * int(self.dilations.max())
@@ -354,13 +361,16 @@ class MiniRocketFeatures:
         padded.fill(0.0)
         for i, x in enumerate(xs):
             padded[:, i, reach: reach + len(x)] = x.T
+        centre = padded[None, :, :, reach: reach + length]
         sc, sn, st = padded.strides
-        cols = _scratch("cols", (KERNEL_LENGTH, c, n, length), np.float32)
+        cols = _scratch("cols", (2, 4, c, n, length), np.float32)
         out = _scratch("conv", (n * length, WIDTH), np.float32)
         for j, d in enumerate(self.dilations):
-            first = padded[:, :, reach - 4 * int(d):]
-            np.copyto(cols, np.lib.stride_tricks.as_strided(first, cols.shape, (int(d) * st, sc, sn, st)))
-            np.matmul(cols.reshape(KERNEL_LENGTH * c, n * length).T, self._weights[j], out=out)
+            d = int(d)
+            for side, first in enumerate((reach - 4 * d, reach + d)):  # taps 0-3, then taps 5-8
+                taps = np.lib.stride_tricks.as_strided(padded[:, :, first:], (4, c, n, length), (d * st, sc, sn, st))
+                np.subtract(taps, centre, out=cols[side])
+            np.matmul(cols.reshape(len(OFF_CENTRE) * c, n * length).T, self._weights[j], out=out)
             yield out.reshape(n, length, WIDTH)
 
     def _ppv(self, xs: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
