@@ -415,6 +415,7 @@ class MiniRocketFeatures:
             "channel_scale": self.channel_scale.copy(),
             "n_channels": int(self.n_channels),
             "reference_length": int(self.reference_length),
+            "config_reference_length": int(self.config.reference_length or 0),  # 0: the longest fit series
             "n_features": int(self.config.n_features),
             "max_dilations_per_kernel": int(self.config.max_dilations_per_kernel),
             "scaling": self.config.scaling,
@@ -426,7 +427,8 @@ class MiniRocketFeatures:
         try:
             config = KernelConfig(n_features=int(arrays["n_features"]),
                                   max_dilations_per_kernel=int(arrays["max_dilations_per_kernel"]),
-                                  reference_length=int(arrays["reference_length"]), scaling=str(arrays["scaling"]))
+                                  reference_length=int(arrays["config_reference_length"]) or None,
+                                  scaling=str(arrays["scaling"]))
             out = cls.from_parameters(
                 arrays["n_channels_per_combination"], arrays["channel_indices"], arrays["dilations"],
                 arrays["n_features_per_dilation"], arrays["biases"], n_channels=int(arrays["n_channels"]),
