@@ -121,9 +121,12 @@ def test_a_device_at_rest_gives_exact_zeros():
 def test_dilations_as_aeon(length, n_features):
     from aeon.transformations.collection.convolution_based._minirocket import _fit_dilations
 
+    from aeon.transformations.collection.convolution_based._minirocket import _quantiles
+
     ours = fit_dilations(length, n_features, 32)
     theirs = _fit_dilations(length, 84 * max(1, n_features // 84), 32)
     assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1])
+    assert np.array_equal(kernels.quantiles(n_features), _quantiles(n_features))
 
 
 def test_fit_structure_and_biases_from_quantiles():

@@ -79,6 +79,10 @@ class KernelClassifier:
         self._takes = list(takes)
         self._labels = [str(v) for v in labels]
         self._z = self.features.fit_transform(self._takes, seed=self.config.seed)
+        q = self.features.feature_quantiles.astype(np.float64)
+        self._prior_mean = (1.0 - q).astype(np.float32)
+        self._prior_scale = np.sqrt(np.maximum(q * (1.0 - q), 0.0025)).astype(np.float32)
+        self._take_unit = self._unit_prior(self._z)
         self._solve()
         return self
 
@@ -95,6 +99,7 @@ class KernelClassifier:
         self._takes.append(take)
         self._labels.append(str(label))
         self._z = np.concatenate([self._z, z])
+        self._take_unit = np.concatenate([self._take_unit, self._unit_prior(z)])
         self._solve()
 
     def remove_class(self, label: str) -> None:
@@ -105,31 +110,31 @@ class KernelClassifier:
         self._takes = [self._takes[i] for i in keep]
         self._labels = [self._labels[i] for i in keep]
         self._z = self._z[keep]
+        self._take_unit = self._take_unit[keep]
         if keep:
             self._solve()
         else:
             self.classes = []
 
     # -- the two score spaces --------------------------------------------------------------------------
+    def _unit_prior(self, z: np.ndarray) -> np.ndarray:
+        """Features centred on their data-free expectation 1 - q, scaled by sqrt(q (1 - q)), unit length."""
+        return _unit((np.asarray(z, np.float32) - self._prior_mean) / self._prior_scale)
+
     def _solve(self) -> None:
         self.classes = list(dict.fromkeys(self._labels))
         labels = np.array([self.classes.index(lab) for lab in self._labels])
-        z = self._z.astype(np.float64)
         # ridge space: standardised by the takes (a constant feature keeps scale 1, as scikit-learn)
-        self._mean = z.mean(axis=0)
-        std = z.std(axis=0)
+        self._mean = self._z.mean(axis=0, dtype=np.float64)
+        std = self._z.std(axis=0, dtype=np.float64)
         self._scale = np.where(std > 1e-12, std, 1.0)
-        zs = (z - self._mean) / self._scale
+        zs = (self._z - self._mean) / self._scale  # (n, F) float64
         targets = np.where(labels[:, None] == np.arange(len(self.classes))[None, :], 1.0, -1.0)
         self._target_mean = targets.mean(axis=0)
         dual, self.alpha = self._ridge_dual(zs @ zs.T, targets - self._target_mean)
         self._coef = zs.T @ dual  # (F, K)
-        # similarity space: centred on each feature's data-free expectation
-        q = self.features.feature_quantiles.astype(np.float64)
-        self._prior_mean = 1.0 - q
-        self._prior_scale = np.sqrt(np.maximum(q * (1.0 - q), 0.0025))
-        u = _unit((z - self._prior_mean) / self._prior_scale)
-        self._take_unit = u
+        # similarity space: the takes' prior-centred unit vectors, kept as they were enrolled
+        u = self._take_unit
         self._take_class = labels
         self._centroids = _unit(np.stack([u[labels == k].mean(axis=0) for k in range(len(self.classes))]))
 
@@ -166,6 +171,7 @@ class KernelClassifier:
         """(n, K) ridge class scores, columns in ``classes`` order (higher = more that class; about +1 for
         a class's own takes, -1 for others). With a single class every window scores 1: use
         :meth:`similarities` for an absolute score."""
+        self._check()
         return self.decision_from_features(self.transform(series))
 
     def decision_from_features(self, z: np.ndarray) -> np.ndarray:
@@ -177,12 +183,13 @@ class KernelClassifier:
     def similarities(self, series: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(centroid, nearest), each (n, K) cosine similarities in [-1, 1]: to the class's mean take, and
         to its nearest take (see the module doc for the space)."""
+        self._check()
         return self.similarities_from_features(self.transform(series))
 
     def similarities_from_features(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`similarities` from features already computed by :meth:`transform`."""
         self._check()
-        u = _unit((np.asarray(z, np.float64) - self._prior_mean) / self._prior_scale)
+        u = self._unit_prior(z)
         centroid = u @ self._centroids.T
         per_take = u @ self._take_unit.T  # (n, takes)
         nearest = np.full((len(u), len(self.classes)), -1.0)

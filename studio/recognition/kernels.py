@@ -96,7 +96,7 @@ def fit_dilations(reference_length: int, n_features: int, max_dilations_per_kern
 
 def quantiles(n: int) -> np.ndarray:
     """The first ``n`` fractional parts of multiples of the golden ratio (MiniRocket's bias quantiles)."""
-    return np.array([(k * ((np.sqrt(5) + 1) / 2)) % 1 for k in range(1, n + 1)], dtype=np.float32)
+    return ((np.arange(1, n + 1, dtype=np.float64) * ((np.sqrt(5) + 1) / 2)) % 1).astype(np.float32)
 
 
 def _ffill_nan(x: np.ndarray) -> np.ndarray:
