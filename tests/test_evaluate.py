@@ -149,19 +149,21 @@ def test_evaluate_cli_end_to_end_with_peers(tmp_path, capsys):
     save_npz(tmp_path / "data.npz", data)
     out = tmp_path / "rows.json"
     rc = studio_main(["evaluate", str(tmp_path / "data.npz"), "--shots", "0,1,3", "--seeds", "1",
-                      "--methods", "dtw_1nn,minirocket", "--json", str(out), "--quiet"])
+                      "--methods", "dtw_1nn,minirocket,kernels", "--json", str(out), "--quiet"])
     assert rc == 0
     rows = json.loads(out.read_text())
     assert {(r["method"], r["setting"]) for r in rows} == {
-        (m, s) for m in ("dtw_1nn", "minirocket") for s in ("1-shot", "3-shot", "10%-labels")}
+        (m, s) for m in ("dtw_1nn", "minirocket", "kernels") for s in ("1-shot", "3-shot", "10%-labels")}
     for r in rows:
         assert {"method", "setting", "accuracy", "macro_f1", "n_test"} <= set(r)
         assert 0.0 <= r["accuracy"] <= 1.0 and 0.0 <= r["macro_f1"] <= 1.0 and r["n_test"] == 12
     dtw3 = next(r for r in rows if r["method"] == "dtw_1nn" and r["setting"] == "3-shot")
     assert dtw3["accuracy"] >= 0.9 and dtw3["n_labelled"] == 9
+    kernels3 = next(r for r in rows if r["method"] == "kernels" and r["setting"] == "3-shot")
+    assert kernels3["accuracy"] >= 0.9
     printed = capsys.readouterr().out
     zero_line = next(line for line in printed.splitlines() if line.startswith("zero-shot"))
-    assert zero_line.count("n/a") == 2
+    assert zero_line.count("n/a") == 3
 
 
 def test_evaluate_cli_rejects_bad_arguments(tmp_path, capsys):

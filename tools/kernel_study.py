@@ -6,6 +6,10 @@ measured on each set's TRAIN part only: per seed the train part (``splits.train_
 into k enrolled takes per class (``splits.k_shot``) and the rest of the train part as queries. The test
 parts are never looked at, so the choice made from this table is not tuned on them.
 
+``python tools/kernel_study.py rejection``: the same draws with only half the classes enrolled: how well each
+score's best class value tells queries of enrolled classes from queries of the others (AUROC), i.e. which
+score suits "none of these".
+
 ``python tools/kernel_study.py parity``: accuracy parity with aeon on ``studio evaluate``'s own draws
 (train/test split, k-shot draws, scored on the test part): aeon's MiniRocketClassifier (the ``minirocket``
 method) against this module's features fed into the same classifier (StandardScaler(with_mean=False) +
@@ -35,41 +39,118 @@ from studio.recognition.peers import _trim  # noqa: E402
 SETS = sorted((ROOT / "resources" / "sample_sets").glob("*.npz"))
 
 
+EXTRA = ("centroid_std", "nearest_std")  # cosine in the takes-standardised space (not in the classifier)
+
+
+def _std_cosines(clf: KernelClassifier, z_enrol: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine to class means and nearest takes after standardising by the enrolled takes (the ridge space)."""
+    mean, std = z_enrol.mean(axis=0), z_enrol.std(axis=0)
+    scale = np.where(std > 1e-6, std, 1.0)
+
+    def unit(v):
+        v = (v - mean) / scale
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+    takes, q = unit(z_enrol), unit(z)
+    labels = np.array([clf.classes.index(lab) for lab in clf._labels])
+    centroids = np.stack([takes[labels == k].mean(axis=0) for k in range(len(clf.classes))])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+    per_take = q @ takes.T
+    nearest = np.stack([per_take[:, labels == k].max(axis=1) for k in range(len(clf.classes))], axis=1)
+    return q @ centroids.T, nearest
+
+
+def _all_scores(clf: KernelClassifier, z_enrol: np.ndarray, z: np.ndarray) -> dict[str, np.ndarray]:
+    scores = {d: clf.scores_from_features(z, d) for d in DECISIONS}
+    scores["centroid_std"], scores["nearest_std"] = _std_cosines(clf, z_enrol, z)
+    return scores
+
+
+def _auroc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """P(a known-class query scores above an unknown-class one), ties counting half (Mann-Whitney)."""
+    both = np.concatenate([positive, negative])
+    ranks = np.empty(len(both))
+    ranks[np.argsort(both, kind="stable")] = np.arange(1, len(both) + 1)
+    for value in np.unique(both):  # average ranks of ties
+        tie = both == value
+        ranks[tie] = ranks[tie].mean()
+    return float((ranks[: len(positive)].sum() - len(positive) * (len(positive) + 1) / 2) / (len(positive) * len(negative)))
+
+
+def _scalings(data) -> tuple[str, ...]:
+    return SCALINGS if len(data.channels) > 1 else ("none", "series")  # "channels" = "none" on one channel
+
+
 def variants(shots: list[int], seeds: int, n_features: int) -> None:
+    names = list(DECISIONS) + list(EXTRA)
     print(f"KernelClassifier variants, accuracy % on the TRAIN parts (enrol k per class, query the rest), "
-          f"mean over {seeds} seeds, {n_features} features")
-    header = "set".ljust(26) + "scaling".ljust(10) + "k".rjust(3) + "".join(d.rjust(10) for d in DECISIONS)
-    print(header)
+          f"mean over {seeds} seeds, {n_features} features; n/a: no train takes left to query")
+    print("set".ljust(26) + "scaling".ljust(10) + "k".rjust(3) + "".join(d.rjust(13) for d in names))
     totals: dict[tuple[str, str, int], list[float]] = {}
     for path in SETS:
         data = load_npz(path)
-        for scaling in SCALINGS:
+        for scaling in _scalings(data):
             for k in shots:
-                acc = {d: [] for d in DECISIONS}
+                acc = {d: [] for d in names}
                 for seed in range(seeds):
                     rng = np.random.default_rng(seed)
                     train, _ = splits.train_test(data, rng)
                     enrol = splits.k_shot(data.y, train, k, rng)
                     query = np.setdiff1d(train, enrol)
                     query = query[np.isin(data.y[query], data.y[enrol])]
+                    if len(query) == 0:
+                        continue
                     clf = KernelClassifier(KernelClassifierConfig(
                         features=KernelConfig(n_features=n_features, scaling=scaling), seed=seed))
                     clf.fit([data.series(i) for i in enrol], data.y[enrol].tolist())
                     z = clf.transform([data.series(i) for i in query])
-                    truth = data.y[query]
-                    for d in DECISIONS:
-                        pred = np.asarray(clf.classes)[np.argmax(clf.scores_from_features(z, d), axis=1)]
-                        acc[d].append(float(np.mean(pred == truth)))
+                    for d, score in _all_scores(clf, clf._z, z).items():
+                        pred = np.asarray(clf.classes)[np.argmax(score, axis=1)]
+                        acc[d].append(float(np.mean(pred == data.y[query])))
                 line = path.stem[:25].ljust(26) + scaling.ljust(10) + str(k).rjust(3)
-                for d in DECISIONS:
-                    totals.setdefault((scaling, d, k), []).append(np.mean(acc[d]))
-                    line += f"{100 * np.mean(acc[d]):10.1f}"
+                for d in names:
+                    if acc[d]:
+                        totals.setdefault((scaling, d, k), []).append(np.mean(acc[d]))
+                    line += f"{100 * np.mean(acc[d]):13.1f}" if acc[d] else "n/a".rjust(13)
                 print(line, flush=True)
-    print("mean over sets")
+    print("mean over the sets with queries (scaling 'channels': multichannel sets only)")
     for scaling in SCALINGS:
         for k in shots:
-            print("all".ljust(26) + scaling.ljust(10) + str(k).rjust(3)
-                  + "".join(f"{100 * np.mean(totals[(scaling, d, k)]):10.1f}" for d in DECISIONS))
+            if (scaling, names[0], k) in totals:
+                print("mean".ljust(26) + scaling.ljust(10) + str(k).rjust(3)
+                      + "".join(f"{100 * np.mean(totals[(scaling, d, k)]):13.1f}" for d in names))
+
+
+def rejection(shots: list[int], seeds: int, n_features: int) -> None:
+    """Open set on the TRAIN parts: enrol k takes of half the classes (drawn per seed); the best class score of
+    queries from enrolled classes against queries from the others, as AUROC (1 = always apart, 0.5 = chance)."""
+    names = list(DECISIONS) + list(EXTRA)
+    print(f"rejection AUROC of the best class score: known-class vs unknown-class queries, TRAIN parts, "
+          f"half the classes enrolled, mean over {seeds} seeds, scaling none")
+    print("set".ljust(26) + "k".rjust(3) + "".join(d.rjust(13) for d in names))
+    for path in SETS:
+        data = load_npz(path)
+        for k in shots:
+            result = {d: [] for d in names}
+            for seed in range(seeds):
+                rng = np.random.default_rng(seed)
+                train, _ = splits.train_test(data, rng)
+                classes = np.unique(data.y[train])
+                known = rng.permutation(classes)[: max(2, len(classes) // 2)]
+                inside = train[np.isin(data.y[train], known)]
+                enrol = splits.k_shot(data.y, inside, k, rng)
+                query = np.setdiff1d(train, enrol)
+                is_known = np.isin(data.y[query], known)
+                if is_known.sum() == 0 or (~is_known).sum() == 0:
+                    continue
+                clf = KernelClassifier(KernelClassifierConfig(features=KernelConfig(n_features=n_features), seed=seed))
+                clf.fit([data.series(i) for i in enrol], data.y[enrol].tolist())
+                z = clf.transform([data.series(i) for i in query])
+                for d, score in _all_scores(clf, clf._z, z).items():
+                    best = score.max(axis=1)
+                    result[d].append(_auroc(best[is_known], best[~is_known]))
+            print(path.stem[:25].ljust(26) + str(k).rjust(3)
+                  + "".join(f"{np.mean(result[d]):13.3f}" if result[d] else "n/a".rjust(13) for d in names), flush=True)
 
 
 class OurFeaturesRidge:
@@ -136,7 +217,7 @@ def parity(shots: list[int], seeds: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("study", choices=["variants", "parity"])
+    parser.add_argument("study", choices=["variants", "rejection", "parity"])
     parser.add_argument("--shots", default="1,3,5")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--n-features", type=int, default=10_000)
@@ -144,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     shots = [int(v) for v in args.shots.split(",")]
     if args.study == "variants":
         variants(shots, args.seeds, args.n_features)
+    elif args.study == "rejection":
+        rejection(shots, args.seeds, args.n_features)
     else:
         parity(shots, args.seeds)
     return 0

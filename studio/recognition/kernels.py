@@ -46,7 +46,7 @@ WEIGHTS = np.full((N_BASE_KERNELS, KERNEL_LENGTH), -1.0, np.float32)
 WEIGHTS[np.arange(N_BASE_KERNELS)[:, None], INDICES] = 2.0
 OFF_CENTRE = np.array([0, 1, 2, 3, 5, 6, 7, 8])  # the taps other than the centre one
 SCALINGS = ("none", "channels", "series")
-CHUNK_COLUMNS = 4096  # samples per matrix product (series x padded length): keeps the work in cache
+CHUNK_COLUMNS = 2048  # padded samples per matrix product (series x length): keeps the work in cache
 _MAX_LANE_COUNT = 255  # a byte lane of a uint64 sum holds at most 255 ones
 WIDTH = 88  # the 84 kernels plus 4 idle ones: a row of booleans is eleven 8-byte words
 
