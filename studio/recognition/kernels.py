@@ -7,7 +7,9 @@ from quantiles (golden-ratio sequence) of one random reference series' convoluti
 (proportion of positive values), on zero-padded ("same") output for half the kernels and on the part where
 the kernel fits inside the series ("valid") for the other half, alternating by kernel and dilation.
 ``tests/test_kernels.py`` fits aeon's MiniRocket, copies its parameters into :class:`MiniRocketFeatures`
-(:meth:`MiniRocketFeatures.from_parameters`) and checks that both transforms agree.
+(:meth:`MiniRocketFeatures.from_parameters`) and checks that both transforms agree: exactly where float32
+sums are exact (values on a power-of-two grid, as sensor counts are), and elsewhere up to rounding ties (a
+sample whose convolution lies within rounding distance of a bias, counted by one side and not the other).
 
 What differs from aeon, because takes are 0.3-8 s long and not padded to one length:
   * Each PPV is taken over the series' own samples only; zeros beyond its end are MiniRocket's zero padding,
@@ -20,35 +22,36 @@ What differs from aeon, because takes are 0.3-8 s long and not padded to one len
   * Channels: the channel count is fixed at fit. In a series, trailing rows that are all NaN are padding
     (dropped), a NaN inside a channel holds the channel's last value, and a channel that is all NaN is
     absent: it is 0 and drops out of every channel sum, so its kernels see the remaining channels.
+  * Arithmetic: each output is summed as weight x (tap - centre), so a constant stretch (a device at rest)
+    gives exactly 0; aeon sums -x nine times plus 3x three times in float32 and keeps a rounding residue
+    there, whose sign its PPV counts (on the Wiimote sets a quarter of aeon's features differ for this).
   * ``scaling``: "none" (raw values, as MiniRocket and aeon), "channels" (each channel divided by the power of
     two nearest its standard deviation over all fit samples, so that g and deg/s weigh alike in a channel
     sum while offsets such as gravity stay), or "series" (each series z-normalised per channel).
 
-The computation (numpy only; no numba, no torch): per dilation the nine shifted copies of the (scaled)
-series are stacked (im2col) and one matrix product with the 84 kernels' channel-masked weights gives every
-kernel's output; PPVs are counted by comparing each kernel output with its biases and summing the boolean
-words eight bytes at a time.
+The computation (numpy only; no numba, no torch; building blocks in :mod:`studio.recognition.kernel_ops`):
+per dilation the eight off-centre shifted copies minus the centre sample are stacked (im2col) and one matrix
+product with the 84 kernels' channel-masked weights gives every kernel's output (the weights sum to zero, so
+this is MiniRocket's convolution, and a device at rest gives exact zeros); PPVs are counted by comparing each
+kernel output with its biases and summing the booleans eight bytes at a time.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 
-N_BASE_KERNELS = 84
-KERNEL_LENGTH = 9
-INDICES = np.array(list(combinations(range(KERNEL_LENGTH), 3)), np.int32)  # (84, 3): taps weighted 2
-WEIGHTS = np.full((N_BASE_KERNELS, KERNEL_LENGTH), -1.0, np.float32)
-WEIGHTS[np.arange(N_BASE_KERNELS)[:, None], INDICES] = 2.0
-OFF_CENTRE = np.array([0, 1, 2, 3, 5, 6, 7, 8])  # the taps other than the centre one
+from studio.recognition.kernel_ops import (KERNEL_LENGTH, N_BASE_KERNELS, OFF_CENTRE, WEIGHTS, WIDTH, convolve,
+                                           count_true, fit_dilations, lerp_quantile, prepare_series, quantiles,
+                                           scratch, znorm)
+
+__all__ = ["KERNEL_LENGTH", "N_BASE_KERNELS", "OFF_CENTRE", "WEIGHTS", "SCALINGS", "KernelConfig",
+           "MiniRocketFeatures", "fit_dilations", "prepare_series", "quantiles"]
+
 SCALINGS = ("none", "channels", "series")
 CHUNK_COLUMNS = 2048  # padded samples per matrix product (series x length): keeps the work in cache
-_MAX_LANE_COUNT = 255  # a byte lane of a uint64 sum holds at most 255 ones
-WIDTH = 88  # the 84 kernels plus 4 idle ones: a row of booleans is eleven 8-byte words
 
 
 @dataclass(frozen=True)
@@ -74,118 +77,6 @@ class KernelConfig:
             raise ValueError(f"reference_length must be >= 1 sample, got {self.reference_length}")
         if self.scaling not in SCALINGS:
             raise ValueError(f"scaling must be one of {', '.join(SCALINGS)}; got {self.scaling!r}")
-
-
-def fit_dilations(reference_length: int, n_features: int, max_dilations_per_kernel: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dilations and features per dilation for series of ``reference_length`` samples (aeon's ``_fit_dilations``)."""
-    n_features_per_kernel = max(1, n_features // N_BASE_KERNELS)
-    true_max = min(n_features_per_kernel, max_dilations_per_kernel)
-    multiplier = n_features_per_kernel / true_max
-    max_exponent = np.log2((max(reference_length, KERNEL_LENGTH) - 1) / (KERNEL_LENGTH - 1))
-    dilations, counts = np.unique(np.logspace(0, max_exponent, true_max, base=2).astype(np.int32),
-                                  return_counts=True)
-    per_dilation = (counts * multiplier).astype(np.int32)
-    remainder = n_features_per_kernel - int(per_dilation.sum())
-    i = 0
-    while remainder > 0:
-        per_dilation[i] += 1
-        remainder -= 1
-        i = (i + 1) % len(per_dilation)
-    return dilations.astype(np.int32), per_dilation
-
-
-def quantiles(n: int) -> np.ndarray:
-    """The first ``n`` fractional parts of multiples of the golden ratio (MiniRocket's bias quantiles)."""
-    return ((np.arange(1, n + 1, dtype=np.float64) * ((np.sqrt(5) + 1) / 2)) % 1).astype(np.float32)
-
-
-def _ffill_nan(x: np.ndarray) -> np.ndarray:
-    """Replace NaNs in each column by the column's last finite value (its first one before that); an
-    all-NaN column becomes 0."""
-    bad = ~np.isfinite(x)
-    if not bad.any():
-        return x
-    x = x.copy()
-    rows = np.where(bad, 0, np.arange(len(x))[:, None])
-    np.maximum.accumulate(rows, axis=0, out=rows)
-    filled = x[rows, np.arange(x.shape[1])]
-    first = np.argmax(~bad, axis=0)  # leading NaNs take the first finite value
-    lead = np.arange(len(x))[:, None] < first[None, :]
-    filled = np.where(lead, x[first, np.arange(x.shape[1])], filled)
-    filled[:, bad.all(axis=0)] = 0.0
-    return filled
-
-
-def prepare_series(x, n_channels: int | None = None) -> np.ndarray:
-    """One series as float32 (T, C) without padding or NaNs (see the module doc); ValueError in plain words."""
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2:
-        raise ValueError(f"a series must be (samples, channels); got an array of shape {x.shape}")
-    if n_channels is not None and x.shape[1] != n_channels:
-        raise ValueError(f"a series has {x.shape[1]} channels; these kernel features were fitted on {n_channels}")
-    finite_rows = np.isfinite(x).any(axis=1)
-    if not finite_rows.any():
-        raise ValueError("a series has no samples (empty, or every value missing)")
-    x = x[: int(np.nonzero(finite_rows)[0][-1]) + 1]
-    return np.ascontiguousarray(_ffill_nan(x))
-
-
-def _znorm(x: np.ndarray) -> np.ndarray:
-    mean = x.mean(axis=0)
-    std = x.std(axis=0)
-    return ((x - mean) / np.where(std > 1e-8, std, 1.0)).astype(np.float32)
-
-
-def _lerp_quantile(sorted_rows: np.ndarray, n_valid: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """numpy's "linear" quantile of each row's first ``n_valid`` sorted values, at that row's fractions ``q``.
-
-    sorted_rows (R, L); n_valid (R,); q (R, f) -> (R, f).
-    """
-    pos = q.astype(np.float64) * (n_valid[:, None] - 1)
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.minimum(lo + 1, n_valid[:, None] - 1)
-    t = pos - lo
-    rows = np.arange(len(sorted_rows))[:, None]
-    a = sorted_rows[rows, lo].astype(np.float64)
-    b = sorted_rows[rows, hi].astype(np.float64)
-    diff = b - a
-    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t).astype(np.float32)
-
-
-_LOCAL = threading.local()
-
-
-def _scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """A reused per-thread buffer: fresh multi-megabyte arrays cost more in page faults than the work."""
-    buffers = getattr(_LOCAL, "buffers", None)
-    if buffers is None:
-        buffers = _LOCAL.buffers = {}
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    buf = buffers.get(name)
-    if buf is None or buf.nbytes < size:
-        buf = buffers[name] = np.empty(max(size, 1), np.uint8)
-    return buf[:size].view(dtype).reshape(shape)
-
-
-def _count_true(cmp: np.ndarray) -> np.ndarray:
-    """(n, L, f, 88) bool -> (n, f, 88) int32: how many True along L.
-
-    A row of 88 booleans is 11 uint64 words whose byte lanes count one column each: rows are added as
-    words, L-blocks of at most 255 so that no lane overflows, then the lanes are unpacked.
-    """
-    n, length, f, width = cmp.shape
-    words = cmp.view(np.uint64)  # (n, L, f, 11)
-    full = (length // _MAX_LANE_COUNT) * _MAX_LANE_COUNT
-    parts = []
-    if full:
-        blocks = words[:, :full].reshape(n, full // _MAX_LANE_COUNT, _MAX_LANE_COUNT, f, width // 8)
-        parts.append(blocks.sum(axis=2, dtype=np.uint64))
-    if full < length:
-        parts.append(words[:, full:].sum(axis=1, dtype=np.uint64)[:, None])
-    lanes = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)  # (n, blocks, f, 11)
-    return lanes.view(np.uint8).sum(axis=1, dtype=np.int32)
 
 
 class MiniRocketFeatures:
@@ -306,7 +197,7 @@ class MiniRocketFeatures:
                 rows = np.where(np.arange(rows.shape[1])[None, :] < n_valid[:, None], rows, np.inf)
                 f = int(self.n_features_per_dilation[j])
                 feat = self._offsets[j] + mine[:, None] * f + np.arange(f)[None, :]
-                biases[feat] = _lerp_quantile(np.sort(rows, axis=1), n_valid, q_all[feat])
+                biases[feat] = lerp_quantile(np.sort(rows, axis=1), n_valid, q_all[feat])
         return biases
 
     # -- transform --------------------------------------------------------------------------------------
@@ -327,7 +218,7 @@ class MiniRocketFeatures:
 
     def _scale(self, xs: list[np.ndarray]) -> list[np.ndarray]:
         if self.config.scaling == "series":
-            return [_znorm(x) for x in xs]
+            return [znorm(x) for x in xs]
         if np.all(self.channel_scale == 1.0):
             return xs
         return [x / self.channel_scale for x in xs]
@@ -348,30 +239,8 @@ class MiniRocketFeatures:
         return chunks
 
     def _convolve(self, xs: list[np.ndarray], lengths: np.ndarray):
-        """Yield, per dilation, every kernel's "same" output: (n, L8, 88), L8 the length padded to 8.
-
-        The weights sum to zero, so each output is sum over the eight off-centre taps of weight x (tap -
-        centre): a constant stretch (a device at rest) gives exactly 0 whatever the rounding, where the
-        plain sum leaves rounding residue whose sign the PPV would count.
-        """
-        n, c = len(xs), self.n_channels
-        length = int(math.ceil(max(lengths) / 8) * 8)
-        reach = 4 * int(self.dilations.max())
-        padded = _scratch("padded", (c, n, length + 2 * reach), np.float32)
-        padded.fill(0.0)
-        for i, x in enumerate(xs):
-            padded[:, i, reach: reach + len(x)] = x.T
-        centre = padded[None, :, :, reach: reach + length]
-        sc, sn, st = padded.strides
-        cols = _scratch("cols", (2, 4, c, n, length), np.float32)
-        out = _scratch("conv", (n * length, WIDTH), np.float32)
-        for j, d in enumerate(self.dilations):
-            d = int(d)
-            for side, first in enumerate((reach - 4 * d, reach + d)):  # taps 0-3, then taps 5-8
-                taps = np.lib.stride_tricks.as_strided(padded[:, :, first:], (4, c, n, length), (d * st, sc, sn, st))
-                np.subtract(taps, centre, out=cols[side])
-            np.matmul(cols.reshape(len(OFF_CENTRE) * c, n * length).T, self._weights[j], out=out)
-            yield out.reshape(n, length, WIDTH)
+        """Per dilation, every kernel's "same" output on a batch, (n, L8, 88): see :func:`convolve`."""
+        return convolve(self._weights, self.dilations, xs, lengths)
 
     def _ppv(self, xs: list[np.ndarray], lengths: np.ndarray) -> np.ndarray:
         n = len(xs)
@@ -394,8 +263,8 @@ class MiniRocketFeatures:
                 outside = np.broadcast_to(outside_same, out.shape).copy()
                 outside[:, :, valid] = outside_valid
                 np.copyto(out, -np.inf, where=outside)
-            cmp = _scratch("cmp", (n, out.shape[1], len(self._biases[j]), WIDTH), np.bool_)
-            hits = _count_true(np.greater(out[:, :, None, :], self._biases[j][None, None], out=cmp))  # (n, f, 88)
+            cmp = scratch("cmp", (n, out.shape[1], len(self._biases[j]), WIDTH), np.bool_)
+            hits = count_true(np.greater(out[:, :, None, :], self._biases[j][None, None], out=cmp))  # (n, f, 88)
             counts[:, self._offsets[j]: self._offsets[j + 1]] = hits[:, :, :N_BASE_KERNELS].transpose(0, 2, 1).reshape(n, -1)
         spans = 2 * self._feature_half[None, :]
         valid = self._feature_valid[None, :] & (lengths[:, None] > spans)
