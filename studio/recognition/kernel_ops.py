@@ -102,15 +102,24 @@ _LOCAL = threading.local()
 
 
 def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """A reused per-thread buffer: fresh multi-megabyte arrays cost more in page faults than the work."""
-    buffers = getattr(_LOCAL, "buffers", None)
-    if buffers is None:
-        buffers = _LOCAL.buffers = {}
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    """A reused per-thread buffer: fresh multi-megabyte arrays cost more in page faults than the work.
+
+    The view for a (name, shape, dtype) is kept too: a window of the same length asks again and again."""
+    views = _LOCAL.__dict__.setdefault("views", {})
+    key = (name, shape, dtype)
+    view = views.get(key)
+    if view is not None:
+        return view
+    buffers = _LOCAL.__dict__.setdefault("buffers", {})
+    size = math.prod(shape) * np.dtype(dtype).itemsize
     buf = buffers.get(name)
     if buf is None or buf.nbytes < size:
         buf = buffers[name] = np.empty(max(size, 1), np.uint8)
-    return buf[:size].view(dtype).reshape(shape)
+        views.clear()  # views of the old buffer must not be handed out again
+    if len(views) > 256:  # many different lengths seen: start over rather than grow
+        views.clear()
+    view = views[key] = buf[:size].view(dtype).reshape(shape)
+    return view
 
 
 def count_true(cmp: np.ndarray) -> np.ndarray:
@@ -155,7 +164,8 @@ def convolve(weights: np.ndarray, dilations: np.ndarray, xs: list[np.ndarray], l
     for j, d in enumerate(dilations):
         d = int(d)
         for side, first in enumerate((reach - 4 * d, reach + d)):  # taps 0-3, then taps 5-8
-            taps = np.lib.stride_tricks.as_strided(padded[:, :, first:], (4, c, n, length), (d * st, sc, sn, st))
+            taps = np.ndarray((4, c, n, length), np.float32, buffer=padded, offset=first * st,
+                              strides=(d * st, sc, sn, st))  # four taps, d samples apart, no copy
             np.subtract(taps, centre, out=cols[side])
         np.matmul(cols.reshape(len(OFF_CENTRE) * c, n * length).T, weights[j], out=out)
         yield out.reshape(n, length, WIDTH)
