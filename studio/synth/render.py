@@ -103,6 +103,24 @@ def render_performance(name: str, attrs: Attributes, rng: np.random.Generator, r
     domain = Domain.default() if domain is None else domain
     device = draw_device(domain, rng)
     gesture = gesture_motion(name, attrs, rng, domain, device.coupling)
+    return _render_held(gesture, device, rng, rate_hz, domain, lead_s, tail_s, total_s)
+
+
+def render_motion(motion: shapes.Motion, rng: np.random.Generator, rate_hz: float = 100.0,
+                  domain: Domain | None = None, lead_s: float = 0.3, tail_s: float = 0.3) -> np.ndarray:
+    """Render any hand ``motion`` (e.g. a :mod:`studio.synth.programs` performance) as one device would
+    record it: a device drawn from ``domain``, the forearm's pivot and arm pose, tremor, sensor errors."""
+    domain = Domain.default() if domain is None else domain
+    device = draw_device(domain, rng)
+    if device.coupling:
+        motion = shapes.with_pivot(motion, device.coupling)
+    if domain.arm_pose_deg > 0:
+        motion = shapes.rotated(motion, rot.to_matrix(rot.random_rotation(rng, domain.arm_pose_deg)))
+    return _render_held(motion, device, rng, rate_hz, domain, lead_s, tail_s, None)
+
+
+def _render_held(gesture: shapes.Motion, device: Device, rng: np.random.Generator, rate_hz: float, domain: Domain,
+                 lead_s: float, tail_s: float, total_s: float | None) -> np.ndarray:
     spare = -1.0 if total_s is None else total_s - gesture.duration
     if spare > 0:
         lead_s = float(rng.uniform(0.0, spare))
@@ -122,6 +140,14 @@ def render_gesture(name: str, rng: np.random.Generator, rate_hz: float = 100.0, 
     domain = Domain.default() if domain is None else domain
     attrs = draw_attributes(name, rng, domain)
     return render_performance(name, attrs, rng, rate_hz, domain, lead_s, tail_s)
+
+
+def render_trajectory(traj: shapes.Trajectory, seconds: float, rng: np.random.Generator, rate_hz: float = 100.0,
+                      domain: Domain | None = None) -> np.ndarray:
+    """``seconds`` of an endless trajectory (an activity, idle motion) as one device records it."""
+    domain = Domain.default() if domain is None else domain
+    device = draw_device(domain, rng)
+    return _render(traj, seconds, rate_hz, domain, device, rng)
 
 
 def render_idle(rng: np.random.Generator, seconds: float, rate_hz: float = 100.0, domain: Domain | None = None,
