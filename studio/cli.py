@@ -13,7 +13,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "stream": ("studio.devices.stream_cmd", "print samples from a device as JSON lines"),
     "devices": ("studio.devices.discover_cmd", "list serial ports and nearby BLE devices"),
-    "pretrain": ("studio.model.pretrain_cmd", "pre-train the motion encoder (reproducible)"),
+    "pretrain": ("studio.commands.pretrain_cmd", "pre-train the motion encoder (reproducible)"),
     "evaluate": ("studio.recognition.evaluate_cmd", "evaluate UniMotion against DTW-1NN and MiniRocket"),
     "live": ("studio.live_cmd", "headless live recognition with outputs, for shows"),
     "export": ("studio.commands.export_cmd", "export the encoder and a gesture set to ONNX"),

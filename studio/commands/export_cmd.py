@@ -81,14 +81,16 @@ def run(args: argparse.Namespace) -> int:
     enc = export_encoder(model, args.out, args.opset)
     worst = enc["max_abs_diff"]
     print(f"encoder: {enc['path']} (opset {enc['opset']}), max abs diff vs torch {enc['max_abs_diff']:.2e}")
+    section = ""
     if rec is not None:
-        from studio.recognition.onnx_recogniser import export_recogniser
+        from studio.recognition.onnx_recogniser import export_recogniser, readme_section
 
         info = export_recogniser(model, rec, args.out, args.opset)
+        section = readme_section()
         worst = max(worst, info["max_abs_diff"])
         print(f"recogniser: {info['path']} ({len(info['classes'])} classes: {', '.join(info['classes'])}), "
               f"max abs diff vs torch {info['max_abs_diff']:.2e}")
-    readme = write_readme(model, args.out, bool(args.project), args.opset)
+    readme = write_readme(model, args.out, section, args.opset)
     print(f"documentation: {readme}")
     if worst > args.tolerance:
         print(f"studio export: ONNX differs from torch by {worst:.2e} > {args.tolerance:g}", file=sys.stderr)

@@ -16,10 +16,14 @@ class PreprocessConfig:
     tilting the device does not change the input; then the accelerometer has its per-window mean (gravity)
     removed. Heading about the vertical is left free and covered by augmentation. Fixed scales keep
     the relative size of movements, which per-window standardisation would erase.
+
+    Windows keep their own length (rounded up to whole tokens): a 0.4 s tap is 3 tokens, an 8 s signal 50.
+    Only input longer than ``window_s`` is cut: to the window around its nucleus.
     """
 
     rate_hz: float = 50.0  # model sample rate; input is resampled to it
-    window_s: float = 2.56  # fixed window the encoder sees; longer input is cropped around the nucleus
+    window_s: float = 10.24  # longest window the encoder sees at once (64 tokens of 160 ms)
+    unknown_rate_hz: float = 100.0  # rate assumed for series whose rate is not known (0)
     acc_scale: float = 1.0  # g per unit
     gyro_scale: float = 250.0  # deg/s per unit
     remove_acc_mean: bool = True
@@ -36,7 +40,6 @@ class ModelConfig:
 
     n_channels: int = 6
     token_len: int = 8  # samples per token (160 ms at 50 Hz)
-    n_tokens: int = 16  # window_len // token_len
     d_model: int = 64
     n_layers: int = 4
     n_heads: int = 4
@@ -57,19 +60,34 @@ class MaskConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Two-stage pre-training: masked token modelling, then text-guided contrastive learning."""
+    """Two-stage pre-training (see :mod:`studio.model.pretrain`).
+
+    Stage 1 ("mask", ``mask_steps``): masked token modelling on unlabeled windows (the universe's
+    performances, random movement, real recordings). Stage 2 ("joint", ``joint_steps``): episodes of
+    ``episode_classes`` classes x ``episode_views`` performances, all shown through one device view,
+    trained with supervised contrastive learning (two performances of a class close, other classes apart)
+    and text-motion InfoNCE over the classes' descriptions, while masked modelling continues on a
+    separate unlabeled batch.
+    """
 
     mask_steps: int = 300
-    contrastive_steps: int = 300
-    batch_size: int = 64
+    joint_steps: int = 300
+    batch_size: int = 64  # masked-modelling batch
+    episode_classes: int = 16
+    episode_views: int = 4
+    n_classes: int = 400  # classes in the universe pool
+    renders: int = 5  # performances rendered per class
+    n_motion: int = 400  # unlabeled random movement and idle windows
+    source_weights: tuple[float, float, float] = (0.6, 0.3, 0.1)  # program, catalogue, activity
     lr: float = 2e-3
     weight_decay: float = 0.01
-    pool_unlabeled: int = 2000  # synthetic windows generated once, re-augmented every epoch
-    pool_pairs: int = 2000
-    mlm_weight_contrastive: float = 0.5  # keep reconstructing during stage 2 so tokens stay informative
-    use_text: bool = True  # False = stage 2 uses label-supervised prototypes without text (ablation)
+    supcon_weight: float = 1.0
+    supcon_temperature: float = 0.1
+    text_weight: float = 0.5
+    mlm_weight: float = 1.0  # of masked modelling in stage 2
+    real_fraction: float = 0.25  # share of real recordings in masked-modelling batches (when given)
+    use_text: bool = True  # False = no text-motion loss (ablation)
     save_every: int = 100
-    channel_drop: float = 0.3  # probability of hiding a random channel subset (models see acc-only sets)
     seed: int = 0
 
 
@@ -86,8 +104,8 @@ class Preset:
     @staticmethod
     def from_dict(d: dict) -> "Preset":
         def build(cls, values):
-            known = {f.name for f in fields(cls)}
-            return cls(**{k: v for k, v in (values or {}).items() if k in known})
+            known = {f.name: f for f in fields(cls)}
+            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in (values or {}).items() if k in known})
 
         return Preset(build(PreprocessConfig, d.get("pre")), build(ModelConfig, d.get("model")),
                       build(MaskConfig, d.get("mask")), build(TrainConfig, d.get("train")))
@@ -97,19 +115,19 @@ PRESETS: dict[str, Preset] = {
     # seconds on one core: for tests and quick experiments
     "tiny": Preset(
         model=ModelConfig(d_model=32, n_layers=2, n_heads=2, embed_dim=32),
-        train=TrainConfig(mask_steps=20, contrastive_steps=20, batch_size=16, pool_unlabeled=64,
-                          pool_pairs=64, save_every=10),
+        train=TrainConfig(mask_steps=20, joint_steps=20, batch_size=16, episode_classes=4, episode_views=2,
+                          n_classes=16, renders=2, n_motion=16, save_every=10),
     ),
-    # the shipped weights: ~12 min on the 2-core dev machine
+    # the shipped weights (`make pretrain`)
     "shipped": Preset(
-        model=ModelConfig(d_model=64, n_layers=4, n_heads=4, embed_dim=128),
-        train=TrainConfig(mask_steps=1500, contrastive_steps=4000, batch_size=64, pool_unlabeled=4000,
-                          pool_pairs=12000, save_every=250, mlm_weight_contrastive=1.0, channel_drop=0.45),
+        model=ModelConfig(d_model=96, n_layers=4, n_heads=4, embed_dim=128),
+        train=TrainConfig(mask_steps=2000, joint_steps=8000, batch_size=64, episode_classes=24, episode_views=4,
+                          n_classes=4000, renders=6, n_motion=3000, save_every=500),
     ),
-    # small runs for the ablation (nucleus vs random masking, with/without text)
+    # the ablation table's runs: the same recipe, shorter
     "ablation": Preset(
-        model=ModelConfig(d_model=64, n_layers=4, n_heads=4, embed_dim=128),
-        train=TrainConfig(mask_steps=600, contrastive_steps=1200, batch_size=64, pool_unlabeled=2000,
-                          pool_pairs=4000, save_every=300),
+        model=ModelConfig(d_model=96, n_layers=4, n_heads=4, embed_dim=128),
+        train=TrainConfig(mask_steps=500, joint_steps=2000, batch_size=64, episode_classes=24, episode_views=4,
+                          n_classes=1500, renders=5, n_motion=1000, save_every=500),
     ),
 }

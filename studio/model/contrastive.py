@@ -34,3 +34,21 @@ def info_nce(motion: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor
     loss_m = -(target * F.log_softmax(logits, dim=1)).sum(1).mean()
     loss_t = -(target.t() * F.log_softmax(logits.t(), dim=1)).sum(1).mean()
     return 0.5 * (loss_m + loss_t)
+
+
+def sup_con(z: torch.Tensor, labels: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al. 2020) over L2-normalised z (B, D) with integer labels (B,):
+    every other item of the same class is a positive, all the rest negatives. Items without a positive
+    in the batch are left out."""
+    b = z.shape[0]
+    logits = z @ z.t() / temperature  # (B, B)
+    eye = torch.eye(b, dtype=torch.bool, device=z.device)
+    logits = logits.masked_fill(eye, -1e9)
+    pos = (labels[:, None] == labels[None, :]) & ~eye
+    log_p = F.log_softmax(logits, dim=1)
+    n_pos = pos.sum(1)
+    has = n_pos > 0
+    if not has.any():
+        return z.sum() * 0.0
+    per_item = -(log_p * pos).sum(1)[has] / n_pos[has]
+    return per_item.mean()

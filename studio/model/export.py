@@ -67,7 +67,8 @@ def encoder_graph(model):
     return _Encoder()
 
 
-def onnx_export(module, args, path, output_names: list[str], dynamic: dict, opset: int) -> None:
+def onnx_export(module, args, path, output_names: list[str], dynamic: dict, opset: int,
+                input_names: tuple[str, ...] = INPUTS) -> None:
     """torch.onnx.export with the TorchScript exporter. It is deprecated in favour of the dynamo one,
     which needs onnxscript (not installed); it exports these graphs exactly (see the parity checks)."""
     import torch
@@ -76,7 +77,7 @@ def onnx_export(module, args, path, output_names: list[str], dynamic: dict, opse
         warnings.simplefilter("ignore")
         with torch.no_grad():
             torch.onnx.export(module, args, str(path), dynamo=False, opset_version=opset,
-                              input_names=list(INPUTS), output_names=output_names, dynamic_axes=dynamic)
+                              input_names=list(input_names), output_names=output_names, dynamic_axes=dynamic)
 
 
 def export_encoder(model, out_dir, opset: int = OPSET, check: bool = True) -> dict:
@@ -94,6 +95,7 @@ def export_encoder(model, out_dir, opset: int = OPSET, check: bool = True) -> di
     ex = _example_batch(model, 2)
     args = tuple(torch.from_numpy(a) for a in (ex.x, ex.valid, ex.chan))
     dynamic = {name: {0: "batch"} for name in (*INPUTS, *OUTPUTS)}
+    dynamic["x"], dynamic["valid"] = {0: "batch", 1: "length"}, {0: "batch", 1: "length"}
     onnx_export(encoder_graph(model), args, path, list(OUTPUTS), dynamic, opset)
     diff = check_parity(model, path) if check else None
     return {"path": str(path), "opset": opset, "max_abs_diff": diff}
@@ -172,7 +174,8 @@ def preprocess_description(model) -> dict:
     """The preprocessing parameters someone re-implementing it elsewhere needs, as JSON-able data."""
     pre = model.preset.pre
     return {"rate_hz": pre.rate_hz, "window_s": pre.window_s, "window_len": pre.window_len,
-            "token_len": model.preset.model.token_len, "acc_scale": pre.acc_scale,
+            "unknown_rate_hz": pre.unknown_rate_hz, "token_len": model.preset.model.token_len,
+            "acc_scale": pre.acc_scale, "align_gravity": pre.align_gravity,
             "gyro_scale": pre.gyro_scale, "remove_acc_mean": pre.remove_acc_mean,
             "channels": list(CANONICAL_CHANNELS), "units": {"acc": "g (gravity included)", "gyro": "deg/s"}}
 
@@ -185,48 +188,68 @@ def write_json(path, data: dict) -> None:
 README = """# UniMotion export
 
 Files
-- `encoder.onnx`: the motion encoder. Inputs `x` (B, {L}, 6) float32, `valid` (B, {L}) bool, `chan` (B, 6)
+- `encoder.onnx`: the motion encoder. Inputs `x` (B, L, 6) float32, `valid` (B, L) bool, `chan` (B, 6)
   bool; outputs `embedding` (B, {E}) float32, the joint motion-text space (compare with text embeddings),
   and `features` (B, {D}) float32, the encoder's pooled movement features (compare take with take); both
-  L2-normalised. ONNX opset {opset}; B is dynamic.
+  L2-normalised. ONNX opset {opset}; B and L are dynamic (L a multiple of {K}).
 {recogniser_files}- `model.json`: the preprocessing parameters below, as data.
 
-Preprocessing (numpy; `studio/model/preprocess.py` is the reference implementation)
+Preprocessing of a window for `encoder.onnx` (numpy; `studio/model/preprocess.py` is the reference)
 1. Channels in the order acc_x, acc_y, acc_z (g, gravity included), gyro_x, gyro_y, gyro_z (deg/s).
    A channel the device lacks is NaN; `chan[c]` = the channel has any finite value.
-2. Drop leading/trailing all-NaN rows, then resample linearly to {rate:g} Hz.
-3. Fit to L = {L} samples ({window:g} s): a longer window is cropped to L samples centred on its nucleus
-   (the high-energy core, `studio/signals/nucleus.py:find_nucleus`); a shorter one is padded
-   symmetrically. `valid[t]` = sample t is real (not padding).
-4. {acc_mean}Divide acc by {acc_scale:g} and gyro by {gyro_scale:g}; set NaN, padding and absent channels to 0.
-
-Live use: segment the stream into movements (see `studio/recognition/live.py`: a movement ends when the
-motion energy has been quiet for 0.25 s), pass the movement with ~0.3 s of context as one window.
-"""
-
-RECOGNISER_README = """- `recogniser.onnx`: the same inputs; output `scores` (B, K): the recogniser's score of the window for
-  each of the K gesture classes (encoder, refine adapter, descriptions and take prototypes in one graph):
-  score_k = w_k * embedding . text_k + (1 - w_k) * features . proto_k, w_k = 1 / (1 + takes_k)
-  (w_k = 1 for a gesture described in words only).
-- `recogniser.json`: `classes` (K names, in output order), `thresholds` (K, at the `sensitivity` it was
-  exported with), `temperature`, `text_weight` (w_k). Decision: best = argmax(scores); "none of these"
-  when scores[best] < thresholds[best]; confidence = softmax(scores / temperature)[best].
-- `classes.npz`: `text` (K, E) description embeddings, `proto` (K, D) take prototypes, `adapter` (D, D)
-  (features <- normalise(features + features @ adapter) before the dot product; zeros = no refinement),
-  for use with `encoder.onnx` directly.
+2. Drop leading/trailing all-NaN rows, then resample linearly to {rate:g} Hz (a series of unknown rate is
+   taken as {unknown:g} Hz).
+3. Keep the window's own length; only a window longer than {window:g} s is cropped to {window_len} samples
+   centred on its nucleus (the high-energy core, `studio/signals/nucleus.py:find_nucleus`). Pad the end to
+   whole tokens of {K} samples; `valid[t]` = sample t is real (not padding). Several windows in one batch
+   are padded at the end to the longest.
+4. {align}{acc_mean}Divide acc by {acc_scale:g} and gyro by {gyro_scale:g}; set NaN, padding and absent
+   channels to 0.
 """
 
 
-def write_readme(model, out_dir, with_recogniser: bool, opset: int = OPSET) -> Path:
-    """Document the export folder's files, inputs, outputs and preprocessing."""
+def write_readme(model, out_dir, recogniser_files: str = "", opset: int = OPSET) -> Path:
+    """Document the export folder's files, inputs, outputs and preprocessing; ``recogniser_files`` describes
+    a recogniser's files (:func:`studio.recognition.onnx_recogniser.readme_section`) when one is exported."""
     pre = model.preset.pre
     text = README.format(
-        L=pre.window_len, E=model.dim, D=model.preset.model.d_model, opset=opset, rate=pre.rate_hz, window=pre.window_s,
+        E=model.dim, D=model.preset.model.d_model, K=model.preset.model.token_len, opset=opset, rate=pre.rate_hz,
+        unknown=pre.unknown_rate_hz, window=pre.window_s, window_len=pre.window_len,
         acc_scale=pre.acc_scale, gyro_scale=pre.gyro_scale,
+        align="If all three acc axes exist and their mean |g| is 0.5-1.5 g, rotate acc (and gyro) so the mean "
+        "gravity direction is +z (`gravity_rotation`). " if pre.align_gravity else "",
         acc_mean="Subtract each present acc channel's mean over the valid samples (removes gravity). "
         if pre.remove_acc_mean else "",
-        recogniser_files=RECOGNISER_README if with_recogniser else "")
+        recogniser_files=recogniser_files)
     path = Path(out_dir) / "README.md"
     path.write_text(text)
     write_json(Path(out_dir) / "model.json", preprocess_description(model))
     return path
+
+
+def export_text_head(model, out_dir, opset: int = OPSET) -> Path:
+    """Write ``text_head.onnx``: MiniLM sentence vectors ``text`` (B, 384) -> joint-space embeddings
+    ``embedding`` (B, E), L2-normalised (the model's text projection)."""
+    import torch
+
+    class _TextHead(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = model.net.eval()
+
+        def forward(self, text):
+            return self.net.embed_text(text)
+
+    path = Path(out_dir) / "text_head.onnx"
+    example = torch.zeros(2, model.preset.model.text_dim)
+    onnx_export(_TextHead(), (example,), path, ["embedding"], {"text": {0: "batch"}, "embedding": {0: "batch"}},
+                opset, input_names=("text",))
+    return path
+
+
+def export_inference(model, folder, opset: int = OPSET) -> dict:
+    """What :class:`studio.model.onnx_model.OnnxMotionModel` runs, beside a checkpoint: ``encoder.onnx``
+    (checked against torch) and ``text_head.onnx``. Returns the encoder's parity report."""
+    info = export_encoder(model, folder, opset)
+    export_text_head(model, folder, opset)
+    return info

@@ -10,15 +10,13 @@ def _render_set(names, n_per_class: int, rng, model, domain=None):
     from studio import synth
 
     heavy = (lambda: domain) if domain is not None else getattr(synth.Domain, "heavy", synth.Domain.default)
-    xs, ys = [], []
+    embs, ys = [], []
     for ci, name in enumerate(names):
         for _ in range(n_per_class):
             rate = float(rng.choice([50.0, 100.0, 200.0]))
-            xs.append(model.preprocess([synth.render_gesture(name, rng, rate_hz=rate, domain=heavy())], rate_hz=rate))
+            embs.append(model.embed([synth.render_gesture(name, rng, rate_hz=rate, domain=heavy())], rate_hz=rate))
             ys.append(ci)
-    from studio.model.data import concat_batches
-
-    return model.embed_batch(concat_batches(xs)), np.array(ys)
+    return np.concatenate(embs), np.array(ys)
 
 
 def synthetic_holdout(model, seed: int = 0, n_per_class: int = 12, shots=(1, 5)) -> dict:
@@ -46,9 +44,12 @@ def feature_mean(model, seed: int = 0, n: int = 400) -> list[float]:
     """Mean pooled encoder feature over generated unlabeled motion (centres the few-shot feature space)."""
     import torch
 
-    from studio.model.data import synth_unlabeled
+    from studio.model.data import motion_pool, view_batch
 
-    b = synth_unlabeled(n, np.random.default_rng(seed), model.preset.pre, model.preset.model.token_len).batch
+    pre, k = model.preset.pre, model.preset.model.token_len
+    rng = np.random.default_rng(seed)
+    pool = motion_pool(n, rng, pre, k)
+    b = view_batch(pool, range(n), [("full", 0)] * n, rng, pre, k)
     with torch.inference_mode():
         _, pooled = model.net.encoder(*(torch.from_numpy(a) for a in (b.x, b.valid, b.chan)))
     return [round(float(v), 6) for v in pooled.mean(0)]

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from studio.model.config import Preset
-from studio.model.preprocess import Batch, crops, preprocess
+from studio.model.preprocess import Batch, preprocess, preprocess_one, stack
 from studio.model.text import TextEncoder, shared_text_encoder
 from studio.shipped import resource_path
 from studio.signals.stream import CANONICAL_CHANNELS
@@ -19,8 +19,9 @@ class MotionModel:
     """A pre-trained encoder with its preprocessing, embedding motion and text into one space.
 
     ``embed`` accepts any subset of canonical channels (absent ones are masked), any sample rate (resampled
-    to ``rate_hz``), NaN-padded or variable-length windows (cropped around the nucleus / padded to
-    ``window_s``). ``embed_text`` runs the frozen MiniLM (cached) and the text projection head.
+    to ``rate_hz``), NaN-padded or variable-length windows (each keeps its length; longer than ``window_s``
+    is cropped around its nucleus). ``embed_text`` runs the frozen MiniLM (cached) and the text projection
+    head.
     """
 
     def __init__(self, net, preset: Preset, meta: dict | None = None, text_encoder: TextEncoder | None = None):
@@ -82,38 +83,26 @@ class MotionModel:
         return np.concatenate(joint), np.concatenate(feats)
 
     def embed_features(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0):
-        """(joint (n, E), features (n, D)) for raw windows; see :meth:`features_batch`.
-
-        Input longer than ``window_s`` is embedded as several windows averaged with motion-energy weights
-        (:func:`studio.model.preprocess.crops`): a steady activity is described by its whole length, a
-        gesture in long idle by the windows around it (BasicMotions 5-shot, 10 s recordings: 82 % with
-        one nucleus-centred window, 100 % averaged; measured on the shipped weights)."""
+        """(joint (n, E), features (n, D)) for raw windows; see :meth:`features_batch`. Each window keeps its
+        own length (up to ``window_s``; longer input is cropped around its nucleus); windows are batched
+        by length so a short tap is not padded to the longest window of the call."""
         if isinstance(windows, np.ndarray) and windows.ndim == 2:
             windows = [windows]
         pre, k = self.preset.pre, self.preset.model.token_len
-        parts, owners, weights = [], [], []
-        for i, w in enumerate(windows):
-            windows_i, w_i = crops(w, tuple(channels), rate_hz, pre, k)
-            parts += windows_i
-            owners += [i] * len(windows_i)
-            weights.append(w_i)
+        parts = [preprocess_one(w, tuple(channels), rate_hz, pre, k, energy=False) for w in windows]
         if not parts:
             return self.features_batch(self.preprocess([], channels, rate_hz))
-        joint, feat = self.features_batch(Batch(*(np.stack(p) for p in zip(*parts))))
-        if len(parts) == len(windows):
-            return joint, feat
-        owners_a, weights_a = np.array(owners), np.concatenate(weights)[:, None]
-        n = len(windows)
-        joint_m = np.zeros((n, joint.shape[1]), np.float32)
-        feat_m = np.zeros((n, feat.shape[1]), np.float32)
-        np.add.at(joint_m, owners_a, joint * weights_a)
-        np.add.at(feat_m, owners_a, feat * weights_a)
-        unit = lambda a: a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)  # noqa: E731
-        return unit(joint_m).astype(np.float32), unit(feat_m).astype(np.float32)
+        order = np.argsort([p[0].shape[0] for p in parts], kind="stable")
+        joint = np.zeros((len(parts), self.dim), np.float32)
+        feat = np.zeros((len(parts), self.preset.model.d_model), np.float32)
+        for chunk in np.array_split(order, max(1, len(order) // 64)):
+            j, f = self.features_batch(stack([parts[i] for i in chunk], k))
+            joint[chunk], feat[chunk] = j, f
+        return joint, feat
 
     def embed(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0) -> np.ndarray:
-        """(n, E) float32 L2-normalised embeddings of windows ((n, T, C) array or list of (T, C)); longer
-        input than ``window_s`` is averaged over several windows (see :meth:`embed_features`)."""
+        """(n, E) float32 L2-normalised embeddings of windows ((n, T, C) array or list of (T, C)); see
+        :meth:`embed_features`."""
         return self.embed_features(windows, channels, rate_hz)[0]
 
     def warm_up(self) -> None:

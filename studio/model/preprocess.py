@@ -1,10 +1,12 @@
-"""Raw canonical samples -> fixed-length, normalised model input with time and channel masks (numpy).
+"""Raw canonical samples -> normalised model input with time and channel masks (numpy).
 
-A window of any length, rate and channel subset becomes:
+A window of any length, rate and channel subset becomes (L = its length at the model rate, rounded up to
+whole tokens and at most ``window_s``; N = L // token_len):
   x     (L, 6) float32  normalised values in canonical channel order, 0 where missing or padded
   valid (L,)   bool     the sample exists (False = padding)
   chan  (6,)   bool     the channel exists (False = the device has no such axis: masked, never faked)
   tok_w (N,)   float32  motion energy per token, normalised to sum 1 (used by focused masking)
+Several windows stack into a :class:`Batch` padded at the end to the longest one.
 """
 
 from __future__ import annotations
@@ -49,21 +51,19 @@ def to_canonical_order(x: np.ndarray, channels: tuple[str, ...] | list[str]) -> 
     return out
 
 
-def _fit_window(x: np.ndarray, length: int, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
-    """Crop around the nucleus (or centre) / pad symmetrically to ``length`` samples."""
+def _fit_window(x: np.ndarray, length: int, rate_hz: float, token_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Crop to at most ``length`` samples around the nucleus (or centre); pad the end to whole tokens."""
     n = x.shape[0]
-    out = np.full((length, N_CH), np.nan, np.float32)
-    valid = np.zeros(length, bool)
-    if n >= length:
+    if n > length:
         nuc = find_nucleus(x, rate_hz)
         centre = (nuc[0] + nuc[1]) // 2 if nuc else n // 2
         start = int(np.clip(centre - length // 2, 0, n - length))
-        out[:] = x[start:start + length]
-        valid[:] = True
-    else:
-        off = (length - n) // 2
-        out[off:off + n] = x
-        valid[off:off + n] = True
+        x, n = x[start:start + length], length
+    size = max(token_len, -(-n // token_len) * token_len)
+    out = np.full((size, N_CH), np.nan, np.float32)
+    out[:n] = x
+    valid = np.zeros(size, bool)
+    valid[:n] = True
     return out, valid
 
 
@@ -97,7 +97,7 @@ def _align_gravity(x: np.ndarray, valid: np.ndarray, chan: np.ndarray) -> np.nda
     return out
 
 
-def _at_model_rate(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
+def at_model_rate(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig) -> tuple[np.ndarray, np.ndarray]:
     """Canonical order, NaN ends trimmed, resampled to the model rate -> (x (T', 6), chan (6,))."""
     x = to_canonical_order(x, channels)
     rows = np.flatnonzero(np.isfinite(x).any(axis=1))
@@ -105,21 +105,19 @@ def _at_model_rate(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfi
         raise ValueError("window has no finite samples")
     x = x[rows[0]: rows[-1] + 1]  # NaN padding at either end is not part of the movement
     if not rate_hz or rate_hz <= 0:
-        # unknown rate: take the series as one movement and, if longer, squeeze it into the window
-        if x.shape[0] > cfg.window_len:
-            x = resample_uniform(x, float(x.shape[0]), float(cfg.window_len))[: cfg.window_len]
-    elif x.shape[0] > 1 and abs(rate_hz - cfg.rate_hz) > 1e-6:
+        rate_hz = cfg.unknown_rate_hz
+    if x.shape[0] > 1 and abs(rate_hz - cfg.rate_hz) > 1e-6:
         x = resample_uniform(x, float(rate_hz), cfg.rate_hz)
     return x, np.isfinite(x).any(axis=0)
 
 
-def _finish(x: np.ndarray, valid: np.ndarray, chan: np.ndarray, cfg: PreprocessConfig, token_len: int,
+def finish(x: np.ndarray, valid: np.ndarray, chan: np.ndarray, cfg: PreprocessConfig, token_len: int,
             energy: bool):
     """A fitted window (L, 6) -> normalised model input; see the module docstring."""
     if energy:
         tok_w = token_weights(motion_energy(np.where(valid[:, None], x, np.nan), cfg.rate_hz), token_len)
     else:
-        tok_w = np.zeros(cfg.window_len // token_len, np.float32)
+        tok_w = np.zeros(x.shape[0] // token_len, np.float32)
     if cfg.align_gravity:
         x = _align_gravity(x, valid, chan)
     if cfg.remove_acc_mean:
@@ -138,35 +136,9 @@ def preprocess_one(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfi
                    energy: bool = True):
     """One window -> (x (L, 6), valid (L,), chan (6,), tok_w (N,)); see the module docstring.
     ``energy=False`` skips the token energies (only masking needs them) and returns zeros."""
-    x, chan = _at_model_rate(x, channels, rate_hz, cfg)
-    x, valid = _fit_window(x, cfg.window_len, cfg.rate_hz)
-    return _finish(x, valid, chan, cfg, token_len, energy)
-
-
-def crops(x: np.ndarray, channels, rate_hz: float, cfg: PreprocessConfig, token_len: int,
-          power: float = 2.0) -> tuple[list[tuple], np.ndarray]:
-    """Input longer than the window -> several windows and a weight for each (summing to 1).
-
-    Windows: sliding by half a window over the whole input, plus the one centred on the nucleus.
-    Weight: (mean motion energy of the window) ** ``power``, so a single gesture inside long idle is
-    carried by the windows that contain it, while a steady activity (walking) is averaged over its whole
-    length. Input that fits the window gives one window of weight 1 (as :func:`preprocess_one`).
-    """
-    xr, chan = _at_model_rate(x, channels, rate_hz, cfg)
-    n, length = xr.shape[0], cfg.window_len
-    if n <= length:
-        fitted, valid = _fit_window(xr, length, cfg.rate_hz)
-        return [_finish(fitted, valid, chan, cfg, token_len, False)], np.ones(1)
-    starts = set(range(0, n - length + 1, max(1, length // 2))) | {n - length}
-    nuc = find_nucleus(xr, cfg.rate_hz)
-    if nuc is not None:
-        starts.add(int(np.clip((nuc[0] + nuc[1]) // 2 - length // 2, 0, n - length)))
-    e = motion_energy(xr, cfg.rate_hz)
-    starts = sorted(starts)
-    w = np.array([e[s:s + length].mean() for s in starts]) ** power
-    w = w / w.sum() if w.sum() > 0 else np.full(len(starts), 1.0 / len(starts))
-    full = np.ones(length, bool)
-    return [_finish(xr[s:s + length].copy(), full, chan, cfg, token_len, False) for s in starts], w
+    x, chan = at_model_rate(x, channels, rate_hz, cfg)
+    x, valid = _fit_window(x, cfg.window_len, cfg.rate_hz, token_len)
+    return finish(x, valid, chan, cfg, token_len, energy)
 
 
 def preprocess(windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0,
@@ -175,9 +147,23 @@ def preprocess(windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0,
     cfg = cfg or PreprocessConfig()
     if isinstance(windows, np.ndarray) and windows.ndim == 2:
         windows = [windows]
-    parts = [preprocess_one(w, tuple(channels), rate_hz, cfg, token_len, energy) for w in windows]
+    return stack([preprocess_one(w, tuple(channels), rate_hz, cfg, token_len, energy) for w in windows],
+                 token_len)
+
+
+def stack(parts: list[tuple], token_len: int) -> Batch:
+    """Preprocessed windows ``(x, valid, chan, tok_w)`` of different lengths -> one :class:`Batch`,
+    padded at the end to the longest (padding: x 0, valid False, tok_w 0)."""
     if not parts:
-        n_tok = cfg.window_len // token_len
-        return Batch(np.zeros((0, cfg.window_len, N_CH), np.float32), np.zeros((0, cfg.window_len), bool),
-                     np.zeros((0, N_CH), bool), np.zeros((0, n_tok), np.float32))
-    return Batch(*(np.stack(p) for p in zip(*parts)))
+        return Batch(np.zeros((0, token_len, N_CH), np.float32), np.zeros((0, token_len), bool),
+                     np.zeros((0, N_CH), bool), np.zeros((0, 1), np.float32))
+    length = max(p[0].shape[0] for p in parts)
+    n = len(parts)
+    x = np.zeros((n, length, N_CH), np.float32)
+    valid = np.zeros((n, length), bool)
+    tok_w = np.zeros((n, length // token_len), np.float32)
+    for i, (xi, vi, _, ti) in enumerate(parts):
+        x[i, : xi.shape[0]] = xi
+        valid[i, : vi.shape[0]] = vi
+        tok_w[i, : ti.shape[0]] = ti
+    return Batch(x, valid, np.stack([p[2] for p in parts]), tok_w)
