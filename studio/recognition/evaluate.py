@@ -23,8 +23,9 @@ import numpy as np
 from studio.recognition import splits
 from studio.recognition.datasets import EvalSet, load_npz
 
-ALL_METHODS = ("unimotion", "unimotion+refine", "dtw_1nn", "dtw_1nn_raw", "minirocket", "kernels")
-DEFAULT_METHODS = ("unimotion", "dtw_1nn", "dtw_1nn_raw", "minirocket")
+ALL_METHODS = ("fused", "fused+refine", "unimotion", "unimotion+refine", "kernels", "dtw_1nn", "dtw_1nn_raw",
+               "minirocket")
+DEFAULT_METHODS = ("fused", "unimotion", "kernels", "dtw_1nn", "dtw_1nn_raw", "minirocket")
 
 
 @dataclass
@@ -69,29 +70,23 @@ class PeerMethod:
         return self._peer.predict(series)
 
 
-class UniMotionMethod:
-    """The product's recogniser: ``Recogniser(model)``, one ``set_class`` per class, best similarity wins.
+class RecogniserMethod:
+    """The product's recogniser (``Recogniser(model, sources)``), one ``set_class`` per class, the best
+    fused ranking score wins. ``fused``: encoder and kernel model; ``unimotion``: the UniMotion encoder
+    alone (text + takes); ``kernels``: the kernel model alone (no zero-shot).
 
-    Closed-set accuracy is measured, so the rejection threshold is not applied. The set's own
-    channels are passed through (the model masks the ones a set lacks). With ``refine``, the
-    recogniser's quick head fine-tuning runs after enrolment. If the recogniser offers
-    ``adapt(unlabeled, rate_hz, channels)``, the unlabeled part of a label-fraction draw goes to it.
-
-    Test windows are embedded in batches and the embeddings reused across settings (they depend only
-    on the model and the window); the first windows of every batch are checked against
-    ``Recogniser.similarities`` so the shortcut can never disagree with the product's own path.
+    Closed-set accuracy is measured, so the rejection threshold is not applied. The set's own channels
+    are passed through (the model masks the ones a set lacks). With ``refine``, the recogniser's
+    fine-tuning runs after enrolment. If the recogniser offers ``adapt(unlabeled, rate_hz, channels)``,
+    the unlabeled part of a label-fraction draw goes to it.
     """
 
-    zero_shot = True
-
-    def __init__(self, model_path: str | os.PathLike | None = None, refine: bool = False, model=None,
-                 embed_cache: dict | None = None) -> None:
-        from studio.model import load_model
-
-        self.name = "unimotion+refine" if refine else "unimotion"
+    def __init__(self, name: str, sources: tuple[str, ...], model, refine: bool = False) -> None:
+        self.name = name
+        self.sources = sources
+        self.zero_shot = "encoder" in sources
         self.refine = refine
-        self.model = model if model is not None else load_model(model_path)
-        self._cache = {} if embed_cache is None else embed_cache
+        self.model = model
         self._rec = None
         self._channels: tuple[str, ...] = ()
         self._rate = 0.0
@@ -100,8 +95,8 @@ class UniMotionMethod:
         from studio.recognition.recogniser import Recogniser
 
         self._channels = task.channels
-        self._rate = task.rate_hz or float(self.model.rate_hz)
-        self._rec = Recogniser(self.model)
+        self._rate = task.rate_hz
+        self._rec = Recogniser(self.model, sources=self.sources)
         for label in task.classes:
             takes = [t for t, lab in zip(task.takes, task.take_labels) if lab == label]
             self._rec.set_class(label, task.descriptions.get(label, label), takes, rate_hz=self._rate,
@@ -111,73 +106,34 @@ class UniMotionMethod:
         if self.refine and task.takes:
             self._rec.refine()
 
-    def _embed(self, series: list[np.ndarray]):
-        """The model's window representation (as ``Recogniser.similarities`` computes it), cached."""
-        digest = hashlib.sha1(repr((self._channels, self._rate)).encode())
-        for x in series:
-            digest.update(np.ascontiguousarray(x, np.float32).tobytes())
-            digest.update(str(x.shape).encode())
-        key = digest.hexdigest()
-        if key not in self._cache:
-            self._cache[key] = self.model.embed_features(series, channels=self._channels, rate_hz=self._rate)
-        return self._cache[key]
-
-    def _batch_similarities(self, series: list[np.ndarray]) -> tuple[list[str], np.ndarray] | None:
-        """(classes, (n, K) scores) for all windows at once; None where the recogniser offers no such path.
-
-        Uses the recogniser's own scoring of embedded windows (its private helpers: evaluation-only
-        speed-up), then checks the first windows against the public per-window path.
-        """
-        rec = self._rec
-        try:
-            joint, feat = self._embed(series)
-            feat = rec._adapt(feat)
-            names = list(rec._classes)
-            sims = np.stack([rec._class_scores(joint, feat, rec._classes[n]) for n in names], axis=1)
-        except (AttributeError, TypeError):
-            return None
-        for i in range(min(2, len(series))):  # must equal the product's per-window path
-            ref = rec.similarities(series[i], self._rate, self._channels)
-            if not np.allclose([ref[n] for n in names], sims[i], atol=1e-4):
-                return None
-        return names, sims
-
     def predict(self, series: list[np.ndarray]) -> list[str]:
-        batch = self._batch_similarities(series) if series else None
-        if batch is not None:
-            names, sims = batch
-            return [names[int(k)] for k in np.argmax(sims, axis=1)]
-        out = []
-        for x in series:
-            sims = self._rec.similarities(x, self._rate, self._channels)
-            out.append(max(sims, key=sims.get))
-        return out
+        names, fused = self._rec.rank(series, self._rate, self._channels)
+        return [names[int(k)] for k in np.argmax(fused, axis=1)]
+
+
+RECOGNISERS = {"fused": ("encoder", "kernel"), "unimotion": ("encoder",), "kernels": ("kernel",)}
 
 
 def make_method(name: str, model_path: str | os.PathLike | None = None, shared: dict | None = None) -> Method:
-    """A method by name: ``unimotion``, ``unimotion+refine`` (need the model), ``dtw_1nn``,
-    ``dtw_1nn_raw``, ``minirocket``, ``kernels`` (the studio's own MiniRocket-family KernelClassifier, numpy,
-    on the takes' own lengths). ``shared`` lets UniMotion variants share one loaded model."""
+    """A method by name: the studio's recogniser ``fused`` (encoder + kernel model), ``unimotion`` (the
+    encoder alone), ``kernels`` (the kernel model alone), each also ``+refine``; the peers ``dtw_1nn``,
+    ``dtw_1nn_raw``, ``minirocket`` (aeon's). ``shared`` lets the recogniser variants share one model."""
     from studio.recognition.peers import DTW1NN, MiniRocketPeer
 
-    if name in ("unimotion", "unimotion+refine"):
+    base = name.removesuffix("+refine")
+    if base in RECOGNISERS:
         shared = {} if shared is None else shared
         if "model" not in shared:
             from studio.model import load_model
 
-            shared["model"], shared["embeddings"] = load_model(model_path), {}
-        return UniMotionMethod(refine=name.endswith("+refine"), model=shared["model"],
-                               embed_cache=shared["embeddings"])
+            shared["model"] = load_model(model_path)
+        return RecogniserMethod(name, RECOGNISERS[base], shared["model"], refine=name.endswith("+refine"))
     if name == "dtw_1nn":  # z-normalised per series, band 10 %
         return PeerMethod(name, DTW1NN)
     if name == "dtw_1nn_raw":  # GRT's defaults: raw values (gravity offset kept), band 20 %
         return PeerMethod(name, lambda: DTW1NN(band=0.2, normalise=False))
     if name == "minirocket":  # raw values, as MiniRocket is designed for (better here than z-normalised)
         return PeerMethod(name, lambda: MiniRocketPeer(normalise=False))
-    if name == "kernels":
-        from studio.recognition.kernel_classifier import KernelClassifier
-
-        return PeerMethod(name, KernelClassifier)
     raise ValueError(f"unknown method {name!r}; known: {', '.join(ALL_METHODS)}")
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from studio.recognition.recogniser import MEAN_WEIGHT, TEXT_PRIOR
+from studio.recognition.sources import MEAN_WEIGHT, TEXT_PRIOR
 
 NOT_RECOGNISED = "none"  # the extra confusion-matrix column ("none of these"), when thresholds are given
 CONFUSABLE_SIMILARITY = 0.85  # gestures closer than this are flagged even without LOO confusions

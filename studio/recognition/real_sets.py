@@ -161,3 +161,26 @@ def build_all(out_dir: str | os.PathLike, names: list[str] | None = None) -> lis
         save_npz(path, BUILDERS[name]())
         written.append(path)
     return written
+
+
+DAPHNET_RATE_HZ = 64.0
+
+
+def daphnet_walking() -> tuple[list[np.ndarray], tuple[str, ...], float]:
+    """aeon's Daphnet recording S06R02E0: ~110 s of walking, three 3-axis accelerometers (ankle, thigh,
+    trunk) at 64 Hz in milli-g. Returns (one (T, 3) series in g per sensor, acc channels, rate).
+
+    The sensors' axes are (forward, vertical, lateral); they are mapped to acc x = lateral, y = forward,
+    z = vertical, so a sensor upright reads +1 g on z like a device lying flat. Freezing-of-gait marks
+    are ignored: it is all ordinary movement."""
+    import csv
+
+    path = _aeon_dir() / "Daphnet_S06R02E0" / "S06R02E0.csv"
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    series = []
+    for part in ("ankle", "leg", "trunk"):
+        cols = [f"{part}_horiz_lateral", f"{part}_horiz_fwd", f"{part}_vert"]
+        x = np.array([[float(r[c]) for c in cols] for r in rows], np.float32)
+        series.append(to_canonical(x, "mg"))
+    return series, ("acc_x", "acc_y", "acc_z"), DAPHNET_RATE_HZ

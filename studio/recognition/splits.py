@@ -62,3 +62,14 @@ def label_fraction(
         labelled.extend(members[: max(1, int(round(fraction * len(members))))])
     labelled = np.sort(np.asarray(labelled, int))
     return labelled, np.setdiff1d(train, labelled)
+
+
+def tuning_set(data: EvalSet) -> EvalSet:
+    """The set's train part alone, without its split: tuning draws enrolment and queries from it, so the
+    test part is never looked at (``studio evaluate --tune``)."""
+    if data.split is None:
+        return data
+    keep = data.split == "train"
+    return EvalSet(data.X[keep], data.y[keep], data.channels, data.rate_hz, None,
+                   None if data.subject is None else data.subject[keep], data.descriptions,
+                   data.notes + " [tuning: train part only]")
