@@ -1,7 +1,7 @@
 """A small hand-crafted motion model for GUI tests: fast, deterministic, no torch or weights.
 
 It has the MotionModel interface the Recogniser uses (``embed``, ``embed_features``, ``embed_text``,
-``rate_hz``, ``window_s``, ``meta``, ``preset.model.d_model``): a window is cropped to its nucleus, gravity is removed, the shape is resampled
+``rate_hz``, ``window_s``, ``meta``, ``preset.model.d_model``, ``preset.pre``): a window is cropped to its nucleus, gravity is removed, the shape is resampled
 to 48 steps and L2-normalised. That separates the simulator's distinct gestures well enough to drive
 the real Recogniser and LiveRecogniser through the GUI; texts get fixed pseudo-random directions.
 """
@@ -13,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from studio.model.config import PreprocessConfig
 from studio.signals import nucleus
 from studio.signals.stream import CANONICAL_CHANNELS
 
@@ -22,7 +23,7 @@ class ShapeModel:
     window_s = 2.56
     dim = 48 * 6
     meta: dict = {}
-    preset = SimpleNamespace(model=SimpleNamespace(d_model=48 * 6))
+    preset = SimpleNamespace(model=SimpleNamespace(d_model=48 * 6), pre=PreprocessConfig())  # pre: the kernel model
 
     def embed(self, windows, channels=CANONICAL_CHANNELS, rate_hz: float = 100.0) -> np.ndarray:
         out = [self._one(np.asarray(w, np.float64), rate_hz, tuple(channels)) for w in windows]

@@ -221,27 +221,29 @@ def test_packaged_conversion_reproduces_the_shipped_set(tmp_path):
         build_all(tmp_path, ["uwave"])
 
 
-def test_unimotion_method_batches_exactly_like_the_recogniser(tmp_path):
+def test_recogniser_methods_rank_exactly_like_the_recogniser(tmp_path):
     """An untrained tiny checkpoint is enough to check the plumbing (not accuracy)."""
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     from studio.model.checkpoint import save_checkpoint
     from studio.model.config import PRESETS
     from studio.model.encoder import MotionTextModel
-    from studio.recognition.evaluate import UniMotionMethod, make_method
+    from studio.recognition.evaluate import RecogniserMethod, make_method
 
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "m", MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], step=0)
     shared: dict = {}
-    plain = make_method("unimotion", tmp_path / "m", shared)
-    refined = make_method("unimotion+refine", tmp_path / "m", shared)
-    assert isinstance(plain, UniMotionMethod) and plain.model is refined.model  # loaded once
+    fused = make_method("fused", tmp_path / "m", shared)
+    alone = make_method("unimotion", tmp_path / "m", shared)
+    kernels = make_method("kernels", tmp_path / "m", shared)
+    assert isinstance(fused, RecogniserMethod) and fused.model is alone.model is kernels.model  # loaded once
+    assert fused.zero_shot and alone.zero_shot and not kernels.zero_shot
 
     data = make_set(np.random.default_rng(6), n_per_class=6)
-    rows = evaluate(data, shots=[0, 2], label_fraction=None, seeds=1, methods=[plain, refined])
+    rows = evaluate(data, shots=[0, 2], label_fraction=None, seeds=1, methods=[fused, alone, kernels])
     assert {(r["method"], r["setting"]) for r in rows} == {
-        (m, s) for m in ("unimotion", "unimotion+refine") for s in ("zero-shot", "2-shot")}
+        (m, s) for m in ("fused", "unimotion") for s in ("zero-shot", "2-shot")} | {("kernels", "2-shot")}
     test = [data.series(i) for i in np.nonzero(data.split == "test")[0]]
-    names, sims = plain._batch_similarities(test)
-    per_window = [max(d, key=d.get) for d in (plain._rec.similarities(x, 50.0, data.channels) for x in test)]
-    assert [names[k] for k in sims.argmax(axis=1)] == per_window == plain.predict(test)
+    for method in (fused, alone, kernels):
+        per_window = [method._rec.predict(x, 50.0, data.channels).scores for x in test]
+        assert method.predict(test) == [max(p, key=p.get) for p in per_window]

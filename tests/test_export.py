@@ -128,12 +128,14 @@ def test_export_command_writes_a_documented_folder(tmp_path):
     assert export_cmd.run(args) == 0
     assert {p.name for p in out.iterdir()} >= {"encoder.onnx", "recogniser.onnx", "recogniser.json", "README.md",
                                               "classes.npz", "model.json"}
+    assert (out / "kernels.onnx").exists()
     readme = (out / "README.md").read_text()
-    assert "valid" in readme and "scores" in readme and "features" in readme and "50 Hz" in readme
+    assert "valid" in readme and "evidence" in readme and "features" in readme and "50 Hz" in readme
 
 
-def test_refined_recogniser_exports_its_adapter(tiny_model, tmp_path):
+def test_refined_recogniser_exports_its_fine_tuned_encoder(tiny_model, tmp_path):
     from studio import synth
+    from studio.model.finetune import FinetuneConfig
     from studio.recognition.onnx_recogniser import OnnxRecogniser, export_recogniser
     from studio.recognition.recogniser import Recogniser
 
@@ -141,13 +143,85 @@ def test_refined_recogniser_exports_its_adapter(tiny_model, tmp_path):
     rec = Recogniser(tiny_model)
     for name in ("tap", "twist"):
         rec.set_class(name, synth.GESTURES[name].description,
-                      [synth.render_gesture(name, rng, 100.0) for _ in range(2)], 100.0)
-    assert rec.refine(epochs=3, views=2)
-    info = export_recogniser(tiny_model, rec, tmp_path)
+                      [synth.render_gesture(name, rng, 100.0) for _ in range(4)], 100.0)
+    rec.refine(config=FinetuneConfig(steps=3, views=1))
+    if not rec.refined:  # the held-out check kept the pre-trained encoder: use the fine-tuned one anyway
+        from studio.model.finetune import finetune
+        from studio.model.motion_model import MotionModel
+
+        sets = [(c.takes, c.rate_hz, c.channels) for c in rec._classes.values()]
+        rec._use_encoder(MotionModel(finetune(tiny_model, sets, FinetuneConfig(steps=3, views=1)), tiny_model.preset))
+    info = export_recogniser(rec._encoder.model, rec, tmp_path)
     assert info["max_abs_diff"] < 1e-4
     w = synth.render_gesture("tap", rng, 100.0)
     ref, got = rec.similarities(w, 100.0), OnnxRecogniser(tmp_path).similarities(w, 100.0)
     assert max(abs(ref[k] - got[k]) for k in ref) < 1e-4
+
+
+def test_the_readme_formulas_reproduce_the_recogniser_from_the_exported_files(tiny_model, tiny_recogniser, tmp_path):
+    """Re-implement the export README's recogniser in numpy, from the exported files alone (encoder.onnx
+    and kernels.onnx through onnxruntime, classes.npz, recogniser.json): it must match the app."""
+    import json
+
+    import onnxruntime as ort
+
+    from studio import synth
+    from studio.model.export import export_encoder, write_readme
+    from studio.model.preprocess import preprocess
+    from studio.recognition.kernel_ops import prepare_series
+    from studio.recognition.onnx_recogniser import export_recogniser, readme_section
+    from studio.recognition.sources import kernel_input
+
+    export_encoder(tiny_model, tmp_path)
+    export_recogniser(tiny_model, tiny_recogniser, tmp_path)
+    write_readme(tiny_model, tmp_path, readme_section())
+    readme = (tmp_path / "README.md").read_text()
+    meta = json.loads((tmp_path / "recogniser.json").read_text())
+    a = np.load(tmp_path / "classes.npz")
+    # the README's constants are the ones in recogniser.json (generated from the same code)
+    tp, mw = meta["text_prior"], meta["mean_weight"]
+    assert f"= {tp:g} / ({tp:g} + n_k)" in readme and f"{mw:g} * cos(q, mean of T)" in readme
+    enc = ort.InferenceSession(str(tmp_path / "encoder.onnx"), providers=["CPUExecutionProvider"])
+    ker = ort.InferenceSession(str(tmp_path / "kernels.onnx"), providers=["CPUExecutionProvider"])
+
+    def unit(v):
+        return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    def take(q, takes, valid):  # README step 1: take_k(q, T)
+        t = takes[valid > 0]
+        return mw * float(q @ unit(t.mean(0))) + (1 - mw) * float((t @ q).max())
+
+    def z(v, mask):  # README step 3
+        m = v[mask].mean()
+        out = np.zeros_like(v)
+        out[mask] = (v[mask] - m) / np.sqrt(v[mask].var() + 1e-6)
+        return out
+
+    rng = np.random.default_rng(11)
+    pre = tiny_model.preset.pre
+    for w in [synth.render_gesture(n, rng, 100.0) for n in ("shake", "circle_cw")] + [synth.render_idle(rng, 2.0)]:
+        b = preprocess([w], rate_hz=100.0, cfg=pre, token_len=tiny_model.preset.model.token_len)
+        e, f = enc.run(None, {"x": b.x, "valid": b.valid, "chan": b.chan})
+        e, f = e[0], f[0]
+        series = prepare_series(kernel_input(w, ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"), 100.0, pre), 6)
+        u = ker.run(None, {"x": series[None].astype(np.float32), "mask": np.ones((1, len(series)), np.float32)})[0][0]
+        k_classes = len(meta["classes"])
+        enc_s = np.array([a["text_weight"][k] * float(e @ a["text"][k]) + (1 - a["text_weight"][k])
+                          * (take(f, a["enc_takes"][k], a["enc_take_valid"][k]) if a["enc_take_valid"][k].any() else 0)
+                          for k in range(k_classes)])
+        u_prior = unit((u - a["prior_mean"]) / a["prior_scale"])
+        has = a["ker_has_takes"] > 0
+        ker_s = np.array([take(u_prior, a["ker_takes"][k], a["ker_take_valid"][k]) if has[k] else 0.0
+                          for k in range(k_classes)])
+        ridge = unit((u - a["ridge_mean"]) / a["ridge_std"]) @ a["ridge_coef"]
+        w_enc, w_ker = meta["weights"]
+        rank = w_enc * z(enc_s, np.ones(k_classes, bool)) + w_ker * z(ridge, has)
+        evidence = (a["share"][0] * (enc_s - a["neg"][0]) / a["span"][0]
+                    + a["share"][1] * (ker_s - a["neg"][1]) / a["span"][1] * has)
+        names, fused = tiny_recogniser.rank([w], 100.0)
+        assert np.abs(rank - fused[0]).max() < 1e-5
+        sims = tiny_recogniser.similarities(w, 100.0)
+        assert np.abs(evidence - np.array([sims[n] for n in names])).max() < 1e-5
 
 
 @pytest.mark.parametrize("extra, words", [

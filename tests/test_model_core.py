@@ -29,16 +29,24 @@ def gesture(rng, seconds=3.0, rate=100.0, burst=(1.2, 1.8), gravity=(0.0, 0.0, 1
     return x
 
 
-def test_preprocess_shapes_resampling_and_padding():
+def test_preprocess_keeps_each_windows_length_and_pads_a_batch_at_the_end():
     rng = np.random.default_rng(0)
     b = preprocess([gesture(rng), gesture(rng, seconds=1.0, burst=(0.3, 0.7))[:, :]], rate_hz=100.0,
                    cfg=PRE, token_len=K)
-    assert b.x.shape == (2, PRE.window_len, 6) and b.x.dtype == np.float32
-    assert b.valid.shape == (2, PRE.window_len) and b.chan.shape == (2, 6) and b.tok_w.shape == (2, PRE.window_len // K)
-    assert b.valid[0].all()  # 3 s at 100 Hz covers the 2.56 s window
-    assert b.valid[1].sum() == 50  # 1 s at 100 Hz -> 50 samples at 50 Hz, padded
+    assert b.x.shape == (2, 152, 6) and b.x.dtype == np.float32  # 3 s at 50 Hz = 150, to whole tokens: 152
+    assert b.valid.shape == (2, 152) and b.chan.shape == (2, 6) and b.tok_w.shape == (2, 152 // K)
+    assert b.valid[0].sum() == 150  # all of 3 s (no crop to a fixed window)
+    assert b.valid[1].sum() == 50 and b.valid[1][:50].all()  # 1 s at 100 Hz -> 50 samples at 50 Hz, then padding
     assert np.all(b.x[1][~b.valid[1]] == 0)
     assert np.all(np.isfinite(b.x))
+
+
+def test_eight_second_windows_are_seen_whole():
+    x = gesture(np.random.default_rng(8), seconds=8.0, burst=(1.0, 7.0))
+    b = preprocess([x], cfg=PRE, token_len=K)
+    assert b.valid[0].sum() == 400  # 8 s at 50 Hz: not cropped
+    longer = preprocess([gesture(np.random.default_rng(8), seconds=14.0)], cfg=PRE, token_len=K)
+    assert longer.valid[0].sum() == PRE.window_len - PRE.window_len % K  # beyond window_s: one window's worth
 
 
 def test_missing_channels_are_masked_not_faked():
@@ -60,8 +68,8 @@ def test_nan_padding_at_end_is_trimmed_and_gravity_removed():
     assert abs(a.x[0][a.valid[0], 2].mean()) < 1e-3  # gravity (1 g on z) removed
 
 
-def test_long_input_is_cropped_around_the_nucleus():
-    x = gesture(np.random.default_rng(3), seconds=8.0, burst=(6.0, 6.6))
+def test_input_longer_than_the_window_is_cropped_around_the_nucleus():
+    x = gesture(np.random.default_rng(3), seconds=30.0, burst=(21.0, 21.6))
     b = preprocess([x], cfg=PRE, token_len=K)
     energy = np.abs(b.x[0][:, 3])
     centre = np.argmax(np.convolve(energy, np.ones(10), "same"))
@@ -82,7 +90,7 @@ def test_encoder_shapes_and_padding_is_ignored():
     b = preprocess([gesture(np.random.default_rng(4), seconds=1.5, burst=(0.4, 1.0))], cfg=PRE, token_len=K)
     x, valid, chan = torch.from_numpy(b.x), torch.from_numpy(b.valid), torch.from_numpy(b.chan)
     h, pooled = net.encoder(x, valid, chan)
-    assert h.shape == (1, TINY.model.n_tokens, TINY.model.d_model) and pooled.shape == (1, TINY.model.d_model)
+    assert h.shape == (1, x.shape[1] // K, TINY.model.d_model) and pooled.shape == (1, TINY.model.d_model)
     e = net.embed_motion(x, valid, chan)
     assert e.shape == (1, TINY.model.embed_dim)
     assert torch.linalg.norm(e, dim=1).item() == pytest.approx(1.0, abs=1e-5)
@@ -91,6 +99,23 @@ def test_encoder_shapes_and_padding_is_ignored():
     pad_samples = ~tok_valid.repeat_interleave(K)
     x2[0, pad_samples] = 5.0  # garbage in fully padded tokens must not change the result
     assert torch.allclose(net.embed_motion(x2, valid, chan), e, atol=1e-5)
+    # padding the batch further (a longer window beside it) changes nothing either
+    pad = torch.zeros(1, 5 * K, 6)
+    longer = net.embed_motion(torch.cat([x, pad], 1), torch.cat([valid, pad[..., 0].bool()], 1), chan)
+    assert torch.allclose(longer, e, atol=1e-5)
+
+
+def test_rotary_positions_make_the_embedding_independent_of_where_the_movement_sits():
+    net = MotionTextModel(TINY.model).eval()
+    rng = np.random.default_rng(9)
+    core = rng.normal(0, 0.3, (6 * K, 6)).astype(np.float32)
+    quiet = np.zeros((4 * K, 6), np.float32)
+    early = torch.from_numpy(np.concatenate([core, quiet, quiet]))[None]
+    late = torch.from_numpy(np.concatenate([quiet, quiet, core]))[None]
+    valid = torch.ones(1, early.shape[1], dtype=torch.bool)
+    chan = torch.ones(1, 6, dtype=torch.bool)
+    a, b = net.embed_motion(early, valid, chan), net.embed_motion(late, valid, chan)
+    assert (a @ b.T).item() > 0.99  # same tokens, shifted: relative positions only
 
 
 def _masking_batch(rng, n=400):
@@ -152,16 +177,3 @@ def test_same_label_items_are_positives():
 def test_configs_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         PreprocessConfig().rate_hz = 10.0  # type: ignore[misc]
-
-
-def test_long_input_crops_weight_the_movement():
-    from studio.model.preprocess import crops
-
-    rng = np.random.default_rng(7)
-    burst = gesture(rng, seconds=10.0, burst=(7.0, 7.6))
-    windows, w = crops(burst, ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"), 100.0, PRE, K)
-    assert len(windows) == len(w) > 3 and w.sum() == pytest.approx(1.0)
-    moving = [i for i, (x, *_rest) in enumerate(windows) if np.abs(x[:, 3]).max() > 0.5]
-    assert w[moving].sum() > 0.9  # the windows holding the movement carry the embedding
-    short, w_short = crops(burst[:150], ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"), 100.0, PRE, K)
-    assert len(short) == 1 and w_short.tolist() == [1.0]

@@ -19,19 +19,20 @@ torch.set_num_threads(1)
 TINY = PRESETS["tiny"]
 
 
-def tiny(mask_steps=40, contrastive_steps=0, **train):
-    t = dataclasses.replace(TINY.train, mask_steps=mask_steps, contrastive_steps=contrastive_steps, **train)
+def tiny(mask_steps=40, joint_steps=0, **train):
+    t = dataclasses.replace(TINY.train, mask_steps=mask_steps, joint_steps=joint_steps, **train)
     return dataclasses.replace(TINY, train=t)
 
 
 def _heldout_loss(net, preset) -> float:
     """Reconstruction loss on fixed, freshly generated windows with a fixed focused mask."""
-    from studio.model.data import synth_unlabeled
+    from studio.model.data import motion_pool, view_batch
     from studio.model.masking import make_mask
 
     rng = np.random.default_rng(123)
-    pool = synth_unlabeled(64, rng, preset.pre, preset.model.token_len)
-    b = pool.batch
+    pre, k = preset.pre, preset.model.token_len
+    pool = motion_pool(64, rng, pre, k)
+    b = view_batch(pool, range(64), [("full", 0)] * 64, rng, pre, k)
     valid = torch.from_numpy(b.valid)
     mask, _ = make_mask(b.tok_w, net.encoder.token_valid(valid).numpy(), preset.mask, rng)
     with torch.no_grad():
@@ -41,7 +42,7 @@ def _heldout_loss(net, preset) -> float:
 
 
 def test_tiny_masked_pretraining_lowers_its_loss():
-    preset = tiny(mask_steps=60, contrastive_steps=0, batch_size=32, pool_unlabeled=96)
+    preset = tiny(mask_steps=60, joint_steps=0, batch_size=32, n_motion=96)
     torch.manual_seed(preset.train.seed)
     before = _heldout_loss(MotionTextModel(preset.model).eval(), preset)  # the trainer's initial weights
     trainer = Pretrainer(preset)
@@ -53,16 +54,16 @@ def test_tiny_masked_pretraining_lowers_its_loss():
 
 def test_two_stage_run_writes_a_self_describing_checkpoint_and_resumes(tmp_path):
     steps = []
-    preset = tiny(mask_steps=10, contrastive_steps=10, save_every=10)
+    preset = tiny(mask_steps=10, joint_steps=10, save_every=10)
     Pretrainer(preset, out=tmp_path, info={"command": "test"}, on_step=lambda s: steps.append(s)).run()
-    assert [s.stage for s in steps] == ["mask"] * 10 + ["contrastive"] * 10
-    assert all(s.nce > 0 for s in steps[10:])
+    assert [s.stage for s in steps] == ["mask"] * 10 + ["joint"] * 10
+    assert all(s.parts["supcon"] > 0 and s.parts["text"] > 0 and s.parts["mlm"] > 0 for s in steps[10:])
     meta = read_config(tmp_path)
     assert meta["step"] == 20 and meta["command"] == "test"
     assert meta["preset"]["mask"]["p_nucleus"] == 0.8 and meta["preset"]["model"]["token_len"] == TINY.model.token_len
-    assert {"mask_loss_first", "contrastive_loss_last"} <= set(meta["metrics"])
+    assert {"mask_loss_first", "joint_loss_last"} <= set(meta["metrics"])
     # resume with a larger budget continues from step 20 instead of starting over
-    longer = tiny(mask_steps=10, contrastive_steps=15, save_every=10)
+    longer = tiny(mask_steps=10, joint_steps=15, save_every=10)
     resumed = []
     Pretrainer(longer, out=tmp_path, resume=True, on_step=lambda s: resumed.append(s.step)).run()
     assert resumed == list(range(21, 26))
@@ -127,19 +128,55 @@ def test_embed_accepts_channel_subsets_rates_and_nan_padding():
 
 def test_real_unlabeled_takes_only_the_train_split_of_an_evaluation_set(tmp_path):
     from studio.model.data import real_unlabeled
-    from studio.model.preprocess import preprocess
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(8, 120, 1)).astype(np.float32)
+    x[np.arange(8), :, 0] += np.arange(8)[:, None]  # each series recognisable by its level
     split = np.array(["train", "test", "train", "test", "test", "train", "train", "test"])
     common = dict(X=x, y=np.array(list("abababab")), channels=np.array(["acc_x"]), rate_hz=np.float64(50.0))
     pre, k = TINY.pre, TINY.model.token_len
     np.savez(tmp_path / "set.npz", split=split, **common)
     pool = real_unlabeled(tmp_path / "set.npz", pre, k)
-    expected = preprocess(x[split == "train"], ("acc_x",), 50.0, pre, k)
-    assert len(pool) == 4 and pool.labels == [] and np.array_equal(pool.batch.x, expected.x)
+    levels = sorted(round(float(np.nanmean(w[:, 0]))) for w in pool.x)
+    assert levels == [0, 2, 5, 6] and (pool.label == -1).all() and pool.texts == []
+    assert pool.chan[:, 0].all() and not pool.chan[:, 1:].any()  # the channels the set has, no others
     np.savez(tmp_path / "plain.npz", **common)  # no split: a plain unlabeled recording, all rows used
     assert len(real_unlabeled(tmp_path / "plain.npz", pre, k)) == 8
     np.savez(tmp_path / "test_only.npz", split=np.full(8, "test"), **common)
     with pytest.raises(ValueError, match="train"):
         real_unlabeled(tmp_path / "test_only.npz", pre, k)
+
+
+def test_views_show_what_real_devices_show():
+    from studio.model.data import VIEWS, apply_view
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 0.2, (200, 6)).astype(np.float32)
+    x[:, 2] += 1.0
+    present = {v: np.isfinite(apply_view(x, v, 1, rng, 50.0)).any(axis=0) for v in VIEWS}
+    assert present["full"].all()
+    assert present["acc"].tolist() == [True, True, True, False, False, False]
+    assert present["axis"].sum() == 1 and present["axis"][:3].any()
+    for view in VIEWS:  # one code, one choice of channels, whatever the window
+        assert all((np.isfinite(apply_view(x, view, 7, rng, 50.0)).any(axis=0)
+                    == np.isfinite(apply_view(x, view, 7, rng, 50.0)).any(axis=0)).all() for _ in range(5))
+    linear = apply_view(x, "linear", 0, rng, 50.0)
+    assert abs(float(np.nanmean(linear[:, 2]))) < 0.05  # gravity gone
+    z = apply_view(x, "znorm", 1, rng, 50.0)
+    kept = np.isfinite(z).any(axis=0)
+    np.testing.assert_allclose(np.nanstd(z[:, kept], axis=0), 1.0, atol=1e-3)
+
+
+def test_episodes_share_one_view_and_hold_several_performances_per_class():
+    preset = tiny(mask_steps=0, joint_steps=1)
+    trainer = Pretrainer(preset)
+    rng = np.random.default_rng(0)
+    classes, _, _ = trainer._pools(rng)
+    by_class = [np.flatnonzero(classes.label == c) for c in range(len(classes.texts))]
+    texts = torch.zeros(len(classes.texts), 3, 384)
+    x, valid, chan, labels, text = trainer._episode(classes, texts, rng, None, by_class)
+    tc = preset.train
+    assert len(labels) == tc.episode_classes * tc.episode_views
+    assert (np.bincount(labels.numpy()) <= tc.episode_views).all()
+    assert (chan == chan[0]).all()  # one device view for the whole episode
+    assert text.shape == (len(labels), 384)

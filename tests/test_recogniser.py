@@ -74,18 +74,34 @@ def test_sensitivity_moves_the_threshold(model):
     assert rec.sensitivity == 1.0
 
 
-def test_refine_reports_progress_and_can_be_cancelled(model):
+def test_refine_fine_tunes_the_encoder_reports_progress_and_can_be_cancelled(model):
+    from studio.model.finetune import FinetuneConfig
+
     rec = Recogniser(model)
-    rec.set_class("circle", "draw a circle", takes("circle_cw", 3, 9), RATE)
-    rec.set_class("twist", "twist the wrist", takes("twist", 3, 10), RATE)
+    rec.set_class("circle", "draw a circle", takes("circle_cw", 4, 9), RATE)
+    rec.set_class("twist", "twist the wrist", takes("twist", 4, 10), RATE)
     query = takes("twist", 1, 11)[0]
-    before = rec.scores(query, RATE)
-    assert rec.refine(epochs=5, should_stop=lambda: True) is False
-    assert rec.scores(query, RATE) == pytest.approx(before)
+    before = rec.similarities(query, RATE)
+    assert rec.refine(should_stop=lambda: True) is False and rec.last_refine["reason"] == "cancelled"
+    assert rec.similarities(query, RATE) == pytest.approx(before) and not rec.refined
     progress = []
-    assert rec.refine(epochs=10, views=2, on_progress=progress.append) is True
-    assert progress[-1] == pytest.approx(1.0)
-    assert rec.scores(query, RATE) != pytest.approx(before)
+    kept = rec.refine(config=FinetuneConfig(steps=6, views=1), on_progress=progress.append)
+    info = rec.last_refine
+    assert {"held_out_before", "held_out_after"} <= set(info)
+    assert kept == (info["held_out_after"] >= info["held_out_before"]) == rec.refined
+    assert progress[-1] == pytest.approx(1.0 if kept else 0.5)
+    if kept:  # the encoder changed: the takes and the query are embedded by the fine-tuned copy
+        assert rec.similarities(query, RATE) != pytest.approx(before)
+        assert rec._encoder.model.net is not model.net
+        rec.reset_refinement()
+    assert not rec.refined and rec.similarities(query, RATE) == pytest.approx(before, abs=1e-5)
+
+
+def test_refine_needs_something_to_learn(model):
+    rec = Recogniser(model)
+    rec.set_class("circle", "draw a circle", takes("circle_cw", 1, 21), RATE)
+    rec.set_class("shake", "shake it", [], RATE)
+    assert rec.refine() is False and "two gestures" in rec.last_refine["reason"]
 
 
 def test_bad_classes_are_refused(model):
@@ -127,13 +143,14 @@ def test_augmentations_keep_shape_units_and_missing_channels():
     assert np.isnan(out[:, 4]).all() and np.isfinite(np.delete(out, 4, axis=1)).all()
 
 
-def test_score_blends_class_mean_and_nearest_take_and_loo_uses_it(model):
-    from studio.recognition.recogniser import MEAN_WEIGHT, TEXT_PRIOR
+def test_encoder_score_blends_text_class_mean_and_nearest_take(model):
+    from studio.recognition.sources import MEAN_WEIGHT, TEXT_PRIOR
 
-    rec = Recogniser(model)
+    rec = Recogniser(model, sources=("encoder",))
     mixed = takes("circle_cw", 2, 18) + takes("shake", 1, 19)  # one class performed two ways
     text = "draw a circle or shake"
     rec.set_class("mixed", text, mixed, RATE)
+    rec.set_class("twist", "twist the wrist", takes("twist", 2, 22), RATE)
     query = takes("shake", 1, 20)[0]
     joint, feat = model.embed_features([query], rate_hz=RATE)
     take_joint, take_feat = model.embed_features(mixed, rate_hz=RATE)
@@ -145,10 +162,42 @@ def test_score_blends_class_mean_and_nearest_take_and_loo_uses_it(model):
         w = TEXT_PRIOR / (TEXT_PRIOR + len(tf))
         return w * float(j @ text_emb) + (1 - w) * take
 
-    got = rec.similarities(query, RATE)["mixed"]
-    assert got == pytest.approx(score(joint[0], feat[0], take_feat), abs=1e-4)
-    mean_only = score(joint[0], feat[0], take_feat) - (1 - TEXT_PRIOR / (TEXT_PRIOR + 3)) * (1 - MEAN_WEIGHT) * (
-        float((take_feat @ feat[0]).max()) - float(feat[0] @ take_feat.mean(0) / np.linalg.norm(take_feat.mean(0))))
-    assert got > mean_only  # the shake take is nearer to a shake than the circle-dominated mean is
+    names, scores, _ = rec._score_all([query], RATE, rec._classes["mixed"].channels)
+    assert scores["encoder"][0, names.index("mixed")] == pytest.approx(score(joint[0], feat[0], take_feat), abs=1e-4)
     loo = [score(take_joint[i], take_feat[i], np.delete(take_feat, i, 0)) for i in range(3)]
-    assert rec.class_info("mixed")["pos"] == pytest.approx(float(np.percentile(loo, 10)), abs=1e-4)
+    assert rec.class_info("mixed")["pos"]["encoder"] == pytest.approx(float(np.percentile(loo, 10)), abs=1e-4)
+
+
+def test_fusion_ranks_by_weighted_z_scores_and_rejects_by_evidence(model):
+    rec = Recogniser(model)
+    for seed, name in enumerate(("circle_cw", "shake", "swipe_left")):
+        rec.set_class(name, synth.GESTURES[name].description, takes(name, 3, 30 + seed), RATE)
+    rec.calibrate(idle(10, 33), RATE)
+    query = takes("shake", 1, 34)[0]
+    names, scores, fused = rec._score_all([query], RATE, rec._classes["shake"].channels)
+    ranks = rec._rank(scores, rec._embed([query], RATE, rec._classes["shake"].channels)[1])
+    expected = sum(rec.weights[s] * (v[0] - v[0].mean()) / np.sqrt(v[0].var() + 1e-6) for s, v in ranks.items())
+    np.testing.assert_allclose(fused[0], expected, atol=1e-5)
+    assert set(rec.weights) == {"encoder", "kernel"} and rec.loo_accuracy  # 3 takes each: weights from LOO
+    best = names[int(np.argmax(fused[0]))]
+    p = rec.predict(query, RATE)
+    c = rec._classes[best]
+    levels = {s: (c.pos[s], rec._neg[best][s]) for s in scores}
+    used = {s: lv for s, lv in levels.items() if lv[0] - lv[1] >= 0.05} or levels  # sources that separate
+    evidence = sum(rec.weights[s] * (scores[s][0, names.index(best)] - neg) / max(pos - neg, 0.05)
+                   for s, (pos, neg) in used.items()) / sum(rec.weights[s] for s in used)
+    assert p.similarity == pytest.approx(evidence, abs=1e-5) and p.threshold == pytest.approx(0.5)
+    assert p.rejected == (evidence < 0.5) and (p.label is None) == p.rejected
+
+
+def test_kernel_refits_only_when_the_takes_double(model):
+    rec = Recogniser(model)
+    rec.set_class("shake", "shake it", takes("shake", 2, 40), RATE)
+    rec.class_info("shake")
+    assert rec._kernel.fitted_on == 2
+    rec.set_class("circle", "draw a circle", takes("circle_cw", 1, 41), RATE)
+    rec.class_info("circle")
+    assert rec._kernel.fitted_on == 2  # 3 takes: the new one is transformed with the kernels as they are
+    rec.set_class("twist", "twist", takes("twist", 1, 42), RATE)
+    rec.class_info("twist")
+    assert rec._kernel.fitted_on == 4  # doubled: refitted on every take
