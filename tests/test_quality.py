@@ -76,7 +76,7 @@ def test_pca_is_deterministic_in_sign(rng):
 
 
 def test_scores_fuse_description_and_takes_like_the_recogniser(rng):
-    from studio.recognition.recogniser import TEXT_PRIOR, Recogniser
+    from studio.recognition.sources import TEXT_PRIOR, EncoderClass, EncoderSource
 
     text = np.eye(8)[0]
     feat = _cluster(rng, np.eye(8)[1], 3, 0.0)  # all takes identical
@@ -89,7 +89,7 @@ def test_scores_fuse_description_and_takes_like_the_recogniser(rng):
     # The very score live recognition computes, on spread-out takes (mean and nearest take differ).
     takes, q = _cluster(rng, np.eye(8)[1], 4, 0.6), _cluster(rng, np.eye(8)[1], 1, 0.6)[0]
     unit = lambda v: v / np.linalg.norm(v, axis=-1, keepdims=True)  # noqa: E731
-    live = Recogniser._score(q[None], q[None], text, unit(takes.mean(0)), unit(takes))[0]
+    live = EncoderSource.score((q[None], q[None]), EncoderClass(text, unit(takes), unit(takes)))[0]
     assert quality.score(q, q, takes, text) == pytest.approx(float(live), abs=1e-9)
 
 
@@ -102,6 +102,20 @@ def test_takes_below_the_live_threshold_count_as_not_recognised(rng):
     assert strict.confusion.shape == (2, 3)
     assert strict.confusion[0].tolist() == [0, 0, 3] and strict.confusion[1].tolist() == [0, 3, 0]
     assert strict.not_recognised == 3 and strict.loo_accuracy == pytest.approx(0.5)
+
+
+def test_live_recogniser_verdicts_decide_the_confusion_matrix(rng):
+    from studio.recognition.recogniser import TakeVerdict
+
+    takes = {g: [(10 * k + i, e) for i, e in enumerate(_cluster(rng, np.eye(8)[k], 3, 0.05))]
+             for k, g in enumerate(["x", "y"])}
+    verdicts = [TakeVerdict("x", 0, "x", "x", 0.9), TakeVerdict("x", 1, "y", "y", 0.7),
+                TakeVerdict("x", 2, "x", None, 0.1), TakeVerdict("y", 0, "y", "y", 0.8),
+                TakeVerdict("gone", 0, "x", "x", 0.9)]  # a gesture the panel does not show is ignored
+    report = quality.assess(takes, verdicts=verdicts)
+    assert report.confusion.tolist() == [[1, 1, 1], [0, 1, 0]]
+    assert report.loo_accuracy == pytest.approx(0.5) and report.not_recognised == 1
+    assert [(p.a, p.b, p.confusions) for p in report.pairs] == [("x", "y", 1)]
 
 
 def test_joint_and_feature_spaces_can_differ(rng):

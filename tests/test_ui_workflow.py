@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -45,9 +46,8 @@ def _shot(window, key, tmp_path):
         shutil.copy(path, Path(keep) / path.name)
 
 
-@pytest.fixture
-def studio(qtbot, tmp_path):
-    window = MainWindow(SettingsStore(tmp_path / "cfg"), model_loader=ShapeModel)
+def _open_studio(qtbot, tmp_path, model_loader):
+    window = MainWindow(SettingsStore(tmp_path / "cfg"), model_loader=model_loader)
     qtbot.addWidget(window)
     window.resize(1280, 800)
     assert window.project_menu.open_or_create(tmp_path / "demo.gesture")
@@ -56,8 +56,33 @@ def studio(qtbot, tmp_path):
     window.load_model()
     # the first test of a process also pays for importing torch: allow for a slow machine
     qtbot.waitUntil(lambda: window.recognition.ready and window.recorder.performer_combo.count() > 1, timeout=60000)
+    return window
+
+
+@pytest.fixture
+def studio(qtbot, tmp_path):
+    window = _open_studio(qtbot, tmp_path, ShapeModel)
     yield window
     window.controller.disconnect_device()
+
+
+def _tiny_torch_model():
+    """A small randomly initialised UniMotion model (the real torch code path, fast) whose descriptions
+    get fixed pseudo-random text vectors instead of MiniLM's."""
+    import torch
+
+    from studio.model.config import PRESETS
+    from studio.model.encoder import MotionTextModel
+    from studio.model.motion_model import MotionModel
+
+    class HashedText:
+        def encode(self, texts):
+            rows = [np.random.default_rng(sum(map(ord, t))).normal(size=preset.model.text_dim) for t in texts]
+            return np.stack(rows).astype(np.float32)
+
+    torch.manual_seed(0)
+    preset = PRESETS["tiny"]
+    return MotionModel(MotionTextModel(preset.model), preset, text_encoder=HashedText())
 
 
 def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
@@ -173,16 +198,21 @@ def _two_gestures_with_takes(window):
     window.project.notify(gestures=True, takes_of=-1)
 
 
-def test_refine_runs_in_background_and_can_be_cancelled(studio, qtbot):
+def test_refine_runs_in_background_and_can_be_cancelled(qtbot, tmp_path):
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
-    window, view = studio, studio.live_view
+    window = _open_studio(qtbot, tmp_path, _tiny_torch_model)
+    view = window.live_view
     _two_gestures_with_takes(window)
+    qtbot.waitUntil(lambda: len(window.recognition.recogniser.classes) == 2, timeout=60000)
     job = view.start_refine(epochs=5)
     assert view.cancel_button.isEnabled() and not view.refine_button.isEnabled()
     with qtbot.waitSignal(job.done, timeout=180000):
         pass
-    assert "Refined on your takes" in view.state_label.text()
+    info = window.recognition.recogniser.last_refine
+    assert {"held_out_before", "held_out_after"} <= set(info)  # it fine-tuned and compared on held-back takes
+    expected = "Refined on your takes" if info["kept"] else "Not refined: held-out accuracy dropped"
+    assert expected in view.state_label.text()
     assert view.refine_button.isEnabled() and not view.progress.isVisible()
 
     job = view.start_refine(epochs=10**6)
@@ -190,6 +220,7 @@ def test_refine_runs_in_background_and_can_be_cancelled(studio, qtbot):
     with qtbot.waitSignal(job.done, timeout=180000):
         pass
     assert "cancelled" in view.state_label.text()
+    window.controller.disconnect_device()
 
 
 def test_take_ends_when_the_movement_ends(studio, qtbot):

@@ -14,7 +14,9 @@ From these, what the quality panel shows:
   in [0, 1]. A take far from its siblings was probably performed differently (or is a mistake);
 * a **leave-one-out confusion matrix**: every take scored against all gestures, its own rebuilt without
   it, so it estimates live accuracy on new takes; with thresholds, a last column counts the takes
-  that would not be recognised at all;
+  that would not be recognised at all. When the live recogniser's own leave-one-out verdicts are given
+  (``Recogniser.leave_one_out``: the fused UniMotion + kernel evidence and rejection exactly as live),
+  the matrix is built from them instead, so the estimate is what live recognition does;
 * **confusable pairs**: gestures whose take means (or descriptions) are very similar or whose takes get
   confused, with a suggestion;
 * a **2-D map** of all takes (PCA of the features) with each gesture's mean.
@@ -182,11 +184,24 @@ def pca_2d(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, comps, centred @ comps.T
 
 
+def verdict_confusion(labels: list[str], verdicts) -> np.ndarray:
+    """Confusion matrix (rows true, columns predicted, last column not recognised) from the recogniser's
+    leave-one-out verdicts (objects with ``gesture`` and ``predicted``, None = rejected); verdicts of
+    gestures outside ``labels`` are ignored."""
+    index = {g: i for i, g in enumerate(labels)}
+    matrix = np.zeros((len(labels), len(labels) + 1), int)
+    for v in verdicts:
+        if v.gesture in index:
+            matrix[index[v.gesture], index.get(v.predicted, len(labels))] += 1
+    return matrix
+
+
 def assess(takes: dict[str, list[tuple]], texts: dict[str, np.ndarray] | None = None,
-           thresholds: dict[str, float] | None = None) -> QualityReport:
+           thresholds: dict[str, float] | None = None, verdicts=None) -> QualityReport:
     """The full report. ``takes``: gesture -> [(take id, embedding)] or [(take id, joint, features)];
     ``texts``: gesture -> description embedding (joint space); ``thresholds``: gesture -> the live
-    recogniser's rejection threshold (then takes below it count as not recognised)."""
+    recogniser's rejection threshold (then takes below it count as not recognised); ``verdicts``: the live
+    recogniser's leave-one-out verdicts, which then decide the confusion matrix."""
     texts = texts or {}
     stacked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for g, rows in takes.items():
@@ -203,6 +218,8 @@ def assess(takes: dict[str, list[tuple]], texts: dict[str, np.ndarray] | None = 
             if np.isfinite(value):
                 report.consistency[row[0]] = float(value)
     labels, matrix = loo_confusion(stacked, texts, thresholds)
+    if verdicts is not None:
+        matrix = verdict_confusion(labels, verdicts)
     report.labels, report.confusion = labels, matrix
     if matrix.sum():
         report.loo_accuracy = float(np.trace(matrix[:, :len(labels)]) / matrix.sum())

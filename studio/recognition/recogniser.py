@@ -538,6 +538,9 @@ class Recogniser:
         with self._lock:
             sets = [(list(c.takes), c.rate_hz, c.channels) for c in self._classes.values() if c.takes]
             texts = [c.enc.text_emb for c in self._classes.values() if c.takes]
+        if not hasattr(self._encoder.model, "net"):
+            self.last_refine = {"kept": False, "reason": "this model cannot be fine-tuned (no torch weights)"}
+            return False
         self.last_refine = {"kept": False, "reason": "needs two gestures with takes, one of them with two"}
         if len(sets) < 2 or all(len(t) < 2 for t, _, _ in sets):
             return False

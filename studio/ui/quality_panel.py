@@ -116,13 +116,21 @@ class QualityPanel(QWidget):
                     joint, feat = embed([t.trimmed() for t in group], rate, channels)
                     takes[name] += [(t.id, j, f) for t, j, f in zip(group, joint, feat)]
             text_emb = dict(zip(texts, model.embed_text(list(texts.values())))) if texts else {}
-            return quality.assess(takes, text_emb, thresholds), colours
+            return quality.assess(takes, text_emb, thresholds, self._verdicts(set(rows))), colours
 
         self._job = Job(work, self)
         self._job.finished.connect(self._on_report)
         self._job.failed.connect(lambda msg: self.headline.setText(f"Quality could not be computed: {msg}"))
         self._job.done.connect(self._maybe_again)
         return self._job.start()
+
+    def _verdicts(self, names: set[str]) -> list | None:
+        """The live recogniser's leave-one-out verdicts when it holds exactly these gestures (then the
+        matrix is what live recognition does, fused evidence and rejection included); else None."""
+        recogniser = self.service.recogniser
+        if recogniser is None or not hasattr(recogniser, "leave_one_out") or set(recogniser.classes) != names:
+            return None
+        return recogniser.leave_one_out()
 
     def _thresholds(self, names: list[str]) -> dict[str, float] | None:
         """The live recogniser's rejection threshold per gesture (None before it has the gestures), so the

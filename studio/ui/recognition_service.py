@@ -333,8 +333,7 @@ class RecognitionService(QObject):
             return recogniser.refine(epochs=epochs, on_progress=progress, should_stop=should_stop)
 
         job = Job(work, self)
-        job.finished.connect(lambda ok: self._set_state(
-            "Refined on your takes." if ok else "Refine cancelled or nothing to refine (needs 2 gestures with takes)."))
+        job.finished.connect(lambda ok: self._set_state(refine_message(ok, getattr(recogniser, "last_refine", {}))))
         return job.start()
 
     def calibrate(self, samples: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> Job:
@@ -362,3 +361,16 @@ class RecognitionService(QObject):
                     "per_10_min": fired * 600.0 / max(seconds, 1e-9)}
 
         return Job(work, self).start()
+
+
+def refine_message(kept: bool, info: dict) -> str:
+    """What the user is told after Refine (``info``: ``Recogniser.last_refine``)."""
+    scores = ""
+    if "held_out_before" in info:
+        scores = (f" (accuracy on held-back takes {100 * info['held_out_before']:.0f} % before, "
+                  f"{100 * info['held_out_after']:.0f} % after)")
+    if kept:
+        return f"Refined on your takes{scores}."
+    if info.get("reason") == "cancelled":
+        return "Refine cancelled; recognition is unchanged."
+    return f"Not refined: {info.get('reason', 'nothing to learn')}{scores}; recognition is unchanged."
