@@ -23,12 +23,12 @@ from studio.project.records import (
     PALETTE, Gesture, Negative, ProjectError, Take, check_colour, check_number, check_recording, check_trim,
     clean_name, from_blob, name_key, to_blob, to_json,
 )
-from studio.project.schema import migrate
+from studio.project.schema import checksum, migrate
 
 _GESTURE_COLS = "id, name, description, colour, enabled, output, position"
 _TAKE_COLS = (
     "id, gesture_id, samples, n_samples, n_channels, rate_hz, channels, units, device, user, "
-    "recorded_at, trim_start, trim_end, quality"
+    "recorded_at, trim_start, trim_end, quality, checksum"
 )
 _EDITABLE = ("name", "description", "colour", "enabled", "output", "position")
 
@@ -322,10 +322,10 @@ class Project:
         with self.transaction():
             self.gesture(gesture_id)
             cur = self._write(
-                f"INSERT INTO takes ({_TAKE_COLS.replace('id, ', '', 1)}) VALUES ({', '.join('?' * 13)})",
-                (gesture_id, to_blob(array), array.shape[0], array.shape[1], rate, json.dumps(channels),
+                f"INSERT INTO takes ({_TAKE_COLS.replace('id, ', '', 1)}) VALUES ({', '.join('?' * 14)})",
+                (gesture_id, blob := to_blob(array), array.shape[0], array.shape[1], rate, json.dumps(channels),
                  json.dumps(units), str(device), str(user), time.time() if recorded_at is None else float(recorded_at),
-                 start, end, None if quality is None else float(quality)),
+                 start, end, None if quality is None else float(quality), checksum(blob)),
             )
             return self.take(cur.lastrowid)
 
@@ -337,7 +337,7 @@ class Project:
             else:
                 rows = self._db().execute(
                     f"SELECT {_TAKE_COLS} FROM takes WHERE gesture_id = ? ORDER BY id", (gesture_id,)).fetchall()
-        return [_take(row) for row in rows]
+        return [self._checked(row) for row in rows]
 
     def take(self, take_id: int) -> Take:
         """One take by id; ProjectError if there is none."""
@@ -345,6 +345,13 @@ class Project:
             row = self._db().execute(f"SELECT {_TAKE_COLS} FROM takes WHERE id = ?", (take_id,)).fetchone()
         if row is None:
             raise ProjectError(f"There is no take with id {take_id}.")
+        return self._checked(row)
+
+    def _checked(self, row: tuple) -> Take:
+        if row[14] is not None and checksum(row[2]) != row[14]:
+            named = self._db().execute("SELECT name FROM gestures WHERE id = ?", (row[1],)).fetchone()
+            raise ProjectError(f"Take {row[0]} of gesture '{named[0] if named else row[1]}' is damaged (its samples "
+                               "no longer match their checksum); delete it or restore the project from a backup.")
         return _take(row)
 
     def take_counts(self) -> dict[int, int]:
