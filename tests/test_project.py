@@ -201,7 +201,8 @@ def test_create_refuses_existing_file_unless_overwrite(tmp_path):
         p.add_gesture("fresh")
     with Project.open(path) as p:
         assert [g.name for g in p.gestures()] == ["fresh"]
-    assert sorted(f.name for f in tmp_path.iterdir()) == ["filled.gesture"]
+    # only the project and its advisory lock (kept: deleting a lock file races with the next opener)
+    assert sorted(f.name for f in tmp_path.iterdir()) == [".filled.gesture.lock", "filled.gesture"]
 
 
 def test_reorder_gestures(project):
@@ -422,3 +423,21 @@ def test_migration_to_checksums_keeps_old_takes_readable(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT checksum FROM takes").fetchone()[0] is not None
     conn.close()
+
+
+def test_a_project_open_in_another_process_is_refused_plainly(tmp_path):
+    path = tmp_path / "p.gesture"
+    Project.create(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from studio.project import Project; p = Project.open(sys.argv[1]); "
+         "print('open', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(ProjectError, match="open in another"):
+            Project.open(path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    with Project.open(path) as p:  # once the other closes it, it opens again
+        p.add_gesture("wave")

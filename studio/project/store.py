@@ -36,9 +36,10 @@ _EDITABLE = ("name", "description", "colour", "enabled", "output", "position")
 class Project:
     """An open project file. Create with :meth:`create` or :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, held: Path | None = None) -> None:
         self._path = path
         self._conn = conn
+        self._held = held
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -72,7 +73,8 @@ class Project:
         except (sqlite3.Error, OSError) as exc:
             tmp.unlink(missing_ok=True)
             raise ProjectError(f"'{path.name}' could not be created: {exc}.") from None
-        return cls(path, files.connect(path))
+        held = files.acquire(path)
+        return cls(path, files.connect(path), held)
 
     @classmethod
     def open(cls, path: str | Path) -> Project:
@@ -82,13 +84,19 @@ class Project:
         """
         path = Path(path)
         version = files.inspect(path)
-        conn = files.connect(path)
+        held = files.acquire(path)
+        try:
+            conn = files.connect(path)
+        except BaseException:
+            files.release(held)
+            raise
         try:
             migrate(conn, version)
         except sqlite3.Error as exc:
             conn.close()
+            files.release(held)
             raise ProjectError(f"'{path.name}' could not be upgraded to this version: {exc}.") from None
-        return cls(path, conn)
+        return cls(path, conn, held)
 
     @property
     def path(self) -> Path:
@@ -101,6 +109,9 @@ class Project:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._held is not None:
+                files.release(self._held)
+                self._held = None
 
     def __enter__(self) -> Project:
         return self
@@ -119,6 +130,7 @@ class Project:
         tmp = path.with_name(f".{path.name}.saving")
         with self._lock:
             conn = self._db()
+            held = files.acquire(path)
             try:
                 tmp.unlink(missing_ok=True)
                 target = sqlite3.connect(str(tmp))
@@ -129,10 +141,13 @@ class Project:
                 files.replace_file(tmp, path)
             except (sqlite3.Error, OSError) as exc:
                 tmp.unlink(missing_ok=True)
+                files.release(held)
                 raise ProjectError(f"Could not save as '{path.name}': {exc}.") from None
             new_conn = files.connect(path)
             conn.close()
-            self._conn, self._path = new_conn, path
+            if self._held is not None:
+                files.release(self._held)
+            self._conn, self._path, self._held = new_conn, path, held
 
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check: ``['ok']`` for a healthy file."""
