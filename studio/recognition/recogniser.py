@@ -149,7 +149,7 @@ class Recogniser:
         channels = tuple(channels)
         usable = []
         for i, t in enumerate(takes):
-            problem = _unusable(t, rate_hz, channels)
+            problem = unusable_take(t, rate_hz, channels)
             if problem:
                 self.notices.append(f"gesture {name!r} take {i + 1} skipped: {problem}")
             else:
@@ -595,7 +595,7 @@ class Recogniser:
             self._use_encoder(self.model)
 
 
-def _unusable(take: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> str:
+def unusable_take(take: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> str:
     """Why recognition cannot use a take ("" when it can): shape, channel count, values, rate, length."""
     if take.ndim != 2 or take.shape[1] != len(channels):
         return f"it has shape {take.shape}, expected (samples, {len(channels)})"
