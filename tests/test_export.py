@@ -259,3 +259,14 @@ def test_export_cli_reads_the_project_before_writing(tmp_path, capsys):
     assert "not a gesture project" in capsys.readouterr().err and not out.exists()
     assert export_cmd.run(parser.parse_args(["--out", str(tmp_path / "file")])) == 2
     assert "is a file" in capsys.readouterr().err and (tmp_path / "file").read_text() == "x"
+
+
+def test_corrupt_onnx_files_are_refused_plainly(tmp_path):
+    from studio.model.checkpoint import CheckpointError, save_checkpoint
+    from studio.model.onnx_model import OnnxMotionModel
+
+    save_checkpoint(tmp_path, MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], step=1)
+    (tmp_path / "encoder.onnx").write_bytes(b"\x00not a graph")
+    (tmp_path / "text_head.onnx").write_bytes(b"\x00not a graph")
+    with pytest.raises(CheckpointError, match="encoder.onnx"):
+        OnnxMotionModel(tmp_path)

@@ -180,3 +180,46 @@ def test_episodes_share_one_view_and_hold_several_performances_per_class():
     assert (np.bincount(labels.numpy()) <= tc.episode_views).all()
     assert (chan == chan[0]).all()  # one device view for the whole episode
     assert text.shape == (len(labels), 384)
+
+
+def test_bad_model_folders_are_refused_in_plain_words(tmp_path):
+    import json
+
+    save_checkpoint(tmp_path, MotionTextModel(TINY.model), TINY, step=1)
+    good = json.loads((tmp_path / "config.json").read_text())
+
+    def config_with(change):
+        meta = json.loads(json.dumps(good))
+        change(meta)
+        (tmp_path / "config.json").write_text(json.dumps(meta))
+
+    cases = [
+        (lambda m: m.pop("preset"), "preset"),
+        (lambda m: m["preset"]["model"].update(d_model=200000), "d_model"),
+        (lambda m: m["preset"]["model"].update(d_model=33), "d_model"),  # not divisible by its 2 heads
+        (lambda m: m["preset"]["model"].update(n_heads="four"), "n_heads"),
+        (lambda m: m["preset"]["model"].update(token_len=0), "token_len"),
+        (lambda m: m["preset"]["pre"].update(window_s=-1), "window_s"),
+        (lambda m: m["preset"]["pre"].update(rate_hz=1e9), "rate_hz"),
+        (lambda m: m["preset"].update(model=[1, 2]), "model"),
+    ]
+    for change, words in cases:
+        config_with(change)
+        with pytest.raises(CheckpointError, match=words):
+            load_checkpoint(tmp_path)
+    (tmp_path / "config.json").write_text(json.dumps(good))
+    net = MotionTextModel(TINY.model)
+    with torch.no_grad():
+        next(net.parameters()).fill_(float("nan"))
+    save_checkpoint(tmp_path, net, TINY, step=1)
+    with pytest.raises(CheckpointError, match="finite"):
+        load_checkpoint(tmp_path)
+
+
+def test_shipped_config_still_validates():
+    import json
+
+    from studio.model.config import Preset
+
+    shipped = Path(__file__).resolve().parents[1] / "resources" / "model" / "config.json"
+    Preset.from_dict(json.loads(shipped.read_text())["preset"])

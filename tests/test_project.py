@@ -201,7 +201,8 @@ def test_create_refuses_existing_file_unless_overwrite(tmp_path):
         p.add_gesture("fresh")
     with Project.open(path) as p:
         assert [g.name for g in p.gestures()] == ["fresh"]
-    assert sorted(f.name for f in tmp_path.iterdir()) == ["filled.gesture"]
+    # only the project and its advisory lock (kept: deleting a lock file races with the next opener)
+    assert sorted(f.name for f in tmp_path.iterdir()) == [".filled.gesture.lock", "filled.gesture"]
 
 
 def test_reorder_gestures(project):
@@ -382,3 +383,61 @@ def test_output_mapping_must_be_a_dict_when_adding(project):
     with pytest.raises(ProjectError, match="output mapping must be a dict"):
         project.add_gesture("wave", output="x")
     assert project.gestures() == []
+
+
+def test_damaged_take_is_reported_by_name(tmp_path):
+    path = tmp_path / "p.gesture"
+    x = _samples(3)
+    with Project.create(path) as p:
+        wave = p.add_gesture("wave")
+        p.add_take(wave.id, x, 100.0, CH, UN)
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT checksum FROM takes").fetchone()[0] is not None
+    blob = bytearray(conn.execute("SELECT samples FROM takes").fetchone()[0])
+    blob[40:48] = b"\xff\x7f\xff\x7f\x00\x00\xc0\x7f"  # stray bytes: a huge number and a NaN
+    conn.execute("UPDATE takes SET samples = ?", (bytes(blob),))
+    conn.commit()
+    conn.close()
+    with Project.open(path) as p:
+        with pytest.raises(ProjectError, match="wave.*damaged"):
+            p.takes()
+
+
+def test_migration_to_checksums_keeps_old_takes_readable(tmp_path):
+    path = tmp_path / "old.gesture"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.executescript(MIGRATIONS[1])
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 2")
+    x = _samples(5)
+    conn.execute("INSERT INTO gestures (id, name, name_key, description, colour, enabled, created_at) "
+                 "VALUES (1, 'Wave', 'wave', '', '#123456', 1, 0)")
+    conn.execute("INSERT INTO takes (gesture_id, samples, n_samples, n_channels, rate_hz, channels, units, "
+                 "recorded_at) VALUES (1, ?, 120, 6, 50.0, ?, ?, 1.5)",
+                 (x.astype("<f4").tobytes(), str(CH).replace("'", '"'), str(UN).replace("'", '"')))
+    conn.commit()
+    conn.close()
+    with Project.open(path) as p:
+        assert p.takes()[0].samples.tobytes() == x.tobytes()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT checksum FROM takes").fetchone()[0] is not None
+    conn.close()
+
+
+def test_a_project_open_in_another_process_is_refused_plainly(tmp_path):
+    path = tmp_path / "p.gesture"
+    Project.create(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from studio.project import Project; p = Project.open(sys.argv[1]); "
+         "print('open', flush=True); sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(ProjectError, match="open in another"):
+            Project.open(path)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    with Project.open(path) as p:  # once the other closes it, it opens again
+        p.add_gesture("wave")

@@ -117,3 +117,39 @@ def test_recent_projects(tmp_path):
 def test_recent_projects_default_location(monkeypatch, tmp_path):
     monkeypatch.setenv("STUDIO_CONFIG_DIR", str(tmp_path / "cfg"))
     assert RecentProjects().path == tmp_path / "cfg" / "recent.json"
+
+
+def test_unusable_takes_are_refused_on_import(source, tmp_path):
+    good = json.loads(exchange.export_set(source, tmp_path / "set.gestureset.json").read_text())
+
+    def variant(**take):
+        doc = json.loads(json.dumps(good))
+        doc["gestures"][0]["takes"][0].update(take)
+        return json.dumps(doc)
+
+    nan = np.full((150, 6), np.nan, "<f4")
+    long_take = np.zeros((100 * 3600, 6), "<f4")
+    cases = {
+        "foreign.json": (variant(channels=["a", "b", "c", "d", "e", "f"]), "channel"),
+        "nan.json": (variant(data=base64.b64encode(nan.tobytes()).decode()), "finite|NaN"),
+        "slow.json": (variant(rate_hz=1e-7), "rate"),
+        "fast.json": (variant(rate_hz=1e6), "rate"),
+        "long.json": (variant(shape=[len(long_take), 6], data=base64.b64encode(long_take.tobytes()).decode()),
+                      "long"),
+        "deep.json": ("[" * 100000 + "]" * 100000, "nested|gesture set"),
+    }
+    with Project.create(tmp_path / "dst.gesture") as dst:
+        for name, (text, words) in cases.items():
+            (tmp_path / name).write_text(text)
+            with pytest.raises(ProjectError, match=words):
+                exchange.import_set(tmp_path / name, dst)
+            assert dst.gestures() == [] and dst.takes() == []
+
+
+def test_known_channel_aliases_are_mapped_on_import(source, tmp_path):
+    doc = json.loads(exchange.export_set(source, tmp_path / "set.gestureset.json").read_text())
+    doc["gestures"][0]["takes"][0]["channels"] = ["ax", "ay", "az", "gx", "gy", "gz"]
+    (tmp_path / "alias.json").write_text(json.dumps(doc))
+    with Project.create(tmp_path / "dst.gesture") as dst:
+        exchange.import_set(tmp_path / "alias.json", dst)
+        assert list(dst.takes()[0].channels) == CH

@@ -113,8 +113,8 @@ def test_bad_classes_are_refused(model):
     assert rec.predict(idle(1, 12)[0], RATE).rejected  # no classes: nothing to recognise
     rec.set_class("shake", "shake it", [])
     assert rec.predict(np.full((100, 6), np.nan, np.float32), RATE).rejected  # a stream gap
-    with pytest.raises(ValueError):
-        rec.set_class("broken", "text", [np.full((50, 6), np.nan, np.float32)])
+    rec.set_class("broken", "text", [np.full((50, 6), np.nan, np.float32)])  # skipped, not raised (issue 13)
+    assert rec.class_info("broken")["n_takes"] == 0 and "broken" in rec.notices[-1]
 
 
 def test_acc_only_devices_work(model):
@@ -201,3 +201,18 @@ def test_kernel_refits_only_when_the_takes_double(model):
     rec.set_class("twist", "twist", takes("twist", 1, 42), RATE)
     rec.class_info("twist")
     assert rec._kernel.fitted_on == 4  # doubled: refitted on every take
+
+
+def test_unusable_takes_are_skipped_with_a_notice(model):
+    rec = Recogniser(model)
+    good = takes("wave", 3, 41)
+    nan = np.full_like(good[0], np.nan)
+    three = good[0][:, :3]
+    short = good[0][:1]
+    rec.set_class("wave", "wave the hand left and right", [*good, nan, three, short], RATE)
+    rec.set_class("shake", "", [nan], RATE)  # nothing usable: falls back to its name
+    assert rec.class_info("wave")["n_takes"] == 3
+    assert len(rec.notices) == 4 and all("skipped" in n for n in rec.notices)
+    assert "wave" in rec.notices[0] and "finite" in rec.notices[0]
+    p = rec.predict(takes("wave", 1, 42)[0], RATE)
+    assert p.label in ("wave", "shake") or p.rejected

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from studio.model.config import Preset
+from studio.model.config import ConfigError, Preset
 
 FORMAT = "unimotion-checkpoint"
 VERSION = 1
@@ -80,9 +80,18 @@ def load_checkpoint(folder):
     from studio.model.encoder import MotionTextModel
 
     meta = read_config(folder)
-    preset = Preset.from_dict(meta["preset"])
+    if "preset" not in meta:
+        raise CheckpointError(f"{Path(folder) / 'config.json'} has no 'preset' (the model's configuration)")
+    try:
+        preset = Preset.from_dict(meta["preset"])
+    except ConfigError as exc:
+        raise CheckpointError(f"{Path(folder) / 'config.json'}: {exc}") from None
     net = MotionTextModel(preset.model)
     state = load_tensors(Path(folder) / "model.safetensors")
+    bad = [name for name, t in state.items() if t.is_floating_point() and not torch.isfinite(t).all()]
+    if bad:
+        raise CheckpointError(f"weights in {folder} are not all finite numbers (NaN or infinite in "
+                              f"{', '.join(bad[:3])}{' ...' if len(bad) > 3 else ''})")
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:

@@ -5,7 +5,47 @@ Everything a checkpoint needs to describe itself lives here and is written to it
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import math
+from dataclasses import MISSING, asdict, dataclass, field, fields
+
+
+class ConfigError(ValueError):
+    """A preset read from a file has a missing, mistyped or out-of-range value; the message names it."""
+
+
+# (low, high) for every numeric field read from a file; anything unlisted must only be of the right type
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "rate_hz": (1.0, 10_000.0), "window_s": (0.1, 600.0), "unknown_rate_hz": (1.0, 10_000.0),
+    "acc_scale": (1e-6, 1e6), "gyro_scale": (1e-6, 1e6),
+    "n_channels": (1, 64), "token_len": (1, 1024), "d_model": (8, 4096), "n_layers": (1, 64),
+    "n_heads": (1, 64), "mlp_ratio": (1, 16), "dropout": (0.0, 0.99), "embed_dim": (2, 4096),
+    "text_dim": (2, 4096), "ratio": (0.0, 1.0), "p_nucleus": (0.0, 1.0),
+}
+
+
+def _check_value(section: str, f, value):
+    default = f.default if f.default is not MISSING else f.default_factory()
+    what = f"preset.{section}.{f.name}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{what} must be true or false, got {value!r}")
+        return value
+    if isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)) or len(value) != len(default) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+            raise ConfigError(f"{what} must be a list of {len(default)} numbers, got {value!r}")
+        return tuple(float(v) for v in value)
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{what} must be a whole number, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"{what} must be a finite number, got {value!r}")
+        value = float(value)
+    low, high = _BOUNDS.get(f.name, (-math.inf, math.inf))
+    if not low <= value <= high:
+        raise ConfigError(f"{what} is {value!r}, outside the sane range {low:g}..{high:g}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -103,12 +143,27 @@ class Preset:
 
     @staticmethod
     def from_dict(d: dict) -> "Preset":
-        def build(cls, values):
-            known = {f.name: f for f in fields(cls)}
-            return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in (values or {}).items() if k in known})
+        """A preset from its ``to_dict`` form; ConfigError naming the field when a value is unusable."""
+        if not isinstance(d, dict):
+            raise ConfigError(f"preset must be an object, got {type(d).__name__}")
 
-        return Preset(build(PreprocessConfig, d.get("pre")), build(ModelConfig, d.get("model")),
-                      build(MaskConfig, d.get("mask")), build(TrainConfig, d.get("train")))
+        def build(cls, section):
+            values = d.get(section)
+            if values is None:
+                return cls()
+            if not isinstance(values, dict):
+                raise ConfigError(f"preset.{section} must be an object, got {type(values).__name__}")
+            known = {f.name: f for f in fields(cls)}
+            return cls(**{k: _check_value(section, known[k], v) for k, v in values.items() if k in known})
+
+        preset = Preset(build(PreprocessConfig, "pre"), build(ModelConfig, "model"),
+                        build(MaskConfig, "mask"), build(TrainConfig, "train"))
+        m = preset.model
+        if m.d_model % m.n_heads or (m.d_model // m.n_heads) % 2:
+            raise ConfigError(f"preset.model.d_model {m.d_model} must split into {m.n_heads} heads of even size")
+        if preset.pre.window_len < m.token_len:
+            raise ConfigError(f"preset.pre.window_s {preset.pre.window_s} is shorter than one token")
+        return preset
 
 
 PRESETS: dict[str, Preset] = {

@@ -34,18 +34,26 @@ def _session(path, threads: int = 1):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    from studio.model.checkpoint import CheckpointError
+
+    try:
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own error types for missing or damaged graphs
+        raise CheckpointError(f"{path} is missing or corrupt; export the model again ({exc})") from None
 
 
 class OnnxMotionModel:
     """``MotionModel``'s inference face over ``encoder.onnx`` and ``text_head.onnx`` (see the module doc)."""
 
     def __init__(self, folder, threads: int = 1, text_encoder=None) -> None:
-        from studio.model.checkpoint import read_config
+        from studio.model.checkpoint import CheckpointError, read_config
 
         self.folder = Path(folder)
         self.meta = read_config(self.folder)
-        self.preset = Preset.from_dict(self.meta["preset"])
+        try:
+            self.preset = Preset.from_dict(self.meta["preset"])
+        except (KeyError, ValueError) as exc:
+            raise CheckpointError(f"{self.folder / 'config.json'}: bad or missing preset ({exc})") from None
         self._encoder = _session(self.folder / ENCODER_FILE, threads)
         self._text_head = _session(self.folder / TEXT_HEAD_FILE, threads)
         self._text_encoder = text_encoder

@@ -31,6 +31,14 @@ import numpy as np
 
 from studio.project.records import ProjectError, clean_name
 from studio.project.store import Project
+from studio.signals.stream import CANONICAL_CHANNELS
+
+MIN_RATE_HZ, MAX_RATE_HZ = 1.0, 10_000.0
+MAX_TAKE_S = 10 * 60.0
+MAX_SET_BYTES = 512 * 1024 * 1024
+_ALIASES = {**{c.replace("_", ""): c for c in CANONICAL_CHANNELS},
+            **dict(zip(("ax", "ay", "az", "gx", "gy", "gz"), CANONICAL_CHANNELS)),
+            **dict(zip(("accx", "accy", "accz", "gyrox", "gyroy", "gyroz"), CANONICAL_CHANNELS))}
 
 FORMAT = "unimotion-gesture-set"
 FORMAT_VERSION = 1
@@ -82,6 +90,27 @@ def _decode(entry: dict, where: str) -> np.ndarray:
         raise ProjectError(f"{where}: the samples are unreadable ({exc}).") from None
 
 
+def _check_take(samples: np.ndarray, entry: dict, where: str) -> tuple[float, list[str]]:
+    """Refuse a take recognition could not use; returns (rate, canonical channel names)."""
+    try:
+        rate = float(entry["rate_hz"])
+    except (TypeError, ValueError):
+        raise ProjectError(f"{where}: the sample rate {entry['rate_hz']!r} is not a number.") from None
+    if not MIN_RATE_HZ <= rate <= MAX_RATE_HZ:
+        raise ProjectError(f"{where}: the sample rate {rate:g} Hz is outside {MIN_RATE_HZ:g}–{MAX_RATE_HZ:g} Hz.")
+    if samples.ndim != 2 or len(samples) / rate > MAX_TAKE_S:
+        raise ProjectError(f"{where}: the take is too long ({len(samples) / rate:.0f} s; at most "
+                           f"{MAX_TAKE_S:.0f} s).")
+    if not np.isfinite(samples).all():
+        raise ProjectError(f"{where}: the samples are not all finite numbers (NaN or infinite values).")
+    names = [_ALIASES.get(str(c).strip().lower().replace("_", "").replace("-", ""))
+             for c in entry["channels"]]
+    if None in names or len(set(names)) != len(names):
+        raise ProjectError(f"{where}: unknown channel names {list(entry['channels'])!r} "
+                           f"(expected {', '.join(CANONICAL_CHANNELS)}).")
+    return rate, names
+
+
 def import_set(path: str | Path, into: Project, on_conflict: str = "rename") -> list:
     """Add the gestures of a gesture-set file to ``into``; returns the new gestures.
 
@@ -92,7 +121,11 @@ def import_set(path: str | Path, into: Project, on_conflict: str = "rename") -> 
         raise ValueError(f"on_conflict must be rename, skip or error, not {on_conflict!r}")
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_SET_BYTES:
+            raise ProjectError(f"'{path.name}' is larger than {MAX_SET_BYTES >> 20} MiB; it was not imported.")
         document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ProjectError(f"'{path.name}' is not a gesture set (its JSON is nested too deeply).") from None
     except OSError as exc:
         raise ProjectError(f"'{path.name}' cannot be read: {exc.strerror or exc}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -111,13 +144,17 @@ def import_set(path: str | Path, into: Project, on_conflict: str = "rename") -> 
                 gesture = into.add_gesture(name, g.get("description", ""), g.get("colour"),
                                            bool(g.get("enabled", True)), g.get("output") or {})
                 for j, t in enumerate(g.get("takes", [])):
-                    samples = _decode(t, f"gesture {i + 1} take {j + 1}")
-                    into.add_take(gesture.id, samples, t["rate_hz"], t["channels"], t["units"],
+                    where = f"gesture '{name}' take {j + 1}"
+                    samples = _decode(t, where)
+                    rate, channels = _check_take(samples, t, where)
+                    into.add_take(gesture.id, samples, rate, channels, t["units"],
                                   t.get("device", ""), t.get("user", ""), trim=t.get("trim"),
                                   quality=t.get("quality"), recorded_at=t.get("recorded_at"))
                 added.append(into.gesture(gesture.id))
             for k, n in enumerate(document.get("negatives", [])):
-                into.add_negative(_decode(n, f"negative {k + 1}"), n["rate_hz"], n["channels"], n["units"],
+                samples = _decode(n, f"negative {k + 1}")
+                rate, channels = _check_take(samples, n, f"negative {k + 1}")
+                into.add_negative(samples, rate, channels, n["units"],
                                   n.get("device", ""), recorded_at=n.get("recorded_at"))
     except (KeyError, TypeError, AttributeError) as exc:
         raise ProjectError(f"'{path.name}' is an incomplete gesture set (missing or wrong {exc}); nothing was imported.") from None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 from studio.project.records import ProjectError
@@ -107,3 +109,48 @@ def replace_file(tmp: Path, path: Path) -> None:
     for extra in ("-wal", "-shm"):
         Path(str(path) + extra).unlink(missing_ok=True)
     os.replace(tmp, path)
+
+
+_held: dict[str, list] = {}  # lock path -> [open lock file, openers in this process]
+_held_guard = threading.Lock()
+
+
+def lock_path(path: Path) -> Path:
+    """The advisory lock file beside a project (``.name.lock``)."""
+    return path.with_name(f".{path.name}.lock")
+
+
+def acquire(path: Path) -> Path:
+    """Hold the project's advisory lock; ProjectError when another process has it open.
+
+    Opening the same file twice in one process shares the lock (the GUI and a worker may both hold it).
+    """
+    key = str(lock_path(path).resolve())
+    with _held_guard:
+        if key in _held:
+            _held[key][1] += 1
+            return Path(key)
+        try:
+            handle = open(key, "a+b")
+        except OSError:
+            return Path(key)  # a read-only folder: no lock to hold, nothing to warn about
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise ProjectError(f"'{path.name}' is open in another studio window or program; close it there "
+                               "first so that neither loses changes.") from None
+        _held[key] = [handle, 1]
+        return Path(key)
+
+
+def release(key: Path) -> None:
+    """Give back a lock taken with :func:`acquire`."""
+    with _held_guard:
+        entry = _held.get(str(key))
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _held[str(key)]
+            entry[0].close()

@@ -9,6 +9,7 @@ upgrade path is exercised every time a project is created.
 from __future__ import annotations
 
 import sqlite3
+import zlib
 
 APPLICATION_ID = 0x554D5354  # "UMST": UniMotion STudio
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -64,8 +65,19 @@ UPDATE gestures SET position = id;
 ALTER TABLE takes ADD COLUMN quality REAL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# Version 3: a CRC-32 of each take's samples, so stray bytes in the file are noticed when the take is read.
+_V3 = """
+ALTER TABLE takes ADD COLUMN checksum INTEGER;
+UPDATE takes SET checksum = take_checksum(samples);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def checksum(samples: bytes) -> int:
+    """The checksum stored beside a take's sample bytes."""
+    return zlib.crc32(samples)
 
 
 def migrate(conn: sqlite3.Connection, from_version: int) -> None:
@@ -76,6 +88,7 @@ def migrate(conn: sqlite3.Connection, from_version: int) -> None:
     """
     if from_version >= SCHEMA_VERSION:
         return
+    conn.create_function("take_checksum", 1, checksum, deterministic=True)
     conn.execute("BEGIN IMMEDIATE")
     try:
         for script in MIGRATIONS[from_version:]:

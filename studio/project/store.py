@@ -23,12 +23,12 @@ from studio.project.records import (
     PALETTE, Gesture, Negative, ProjectError, Take, check_colour, check_number, check_recording, check_trim,
     clean_name, from_blob, name_key, to_blob, to_json,
 )
-from studio.project.schema import migrate
+from studio.project.schema import checksum, migrate
 
 _GESTURE_COLS = "id, name, description, colour, enabled, output, position"
 _TAKE_COLS = (
     "id, gesture_id, samples, n_samples, n_channels, rate_hz, channels, units, device, user, "
-    "recorded_at, trim_start, trim_end, quality"
+    "recorded_at, trim_start, trim_end, quality, checksum"
 )
 _EDITABLE = ("name", "description", "colour", "enabled", "output", "position")
 
@@ -36,9 +36,10 @@ _EDITABLE = ("name", "description", "colour", "enabled", "output", "position")
 class Project:
     """An open project file. Create with :meth:`create` or :meth:`open`; close with :meth:`close`."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, held: Path | None = None) -> None:
         self._path = path
         self._conn = conn
+        self._held = held
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -72,7 +73,8 @@ class Project:
         except (sqlite3.Error, OSError) as exc:
             tmp.unlink(missing_ok=True)
             raise ProjectError(f"'{path.name}' could not be created: {exc}.") from None
-        return cls(path, files.connect(path))
+        held = files.acquire(path)
+        return cls(path, files.connect(path), held)
 
     @classmethod
     def open(cls, path: str | Path) -> Project:
@@ -82,13 +84,19 @@ class Project:
         """
         path = Path(path)
         version = files.inspect(path)
-        conn = files.connect(path)
+        held = files.acquire(path)
+        try:
+            conn = files.connect(path)
+        except BaseException:
+            files.release(held)
+            raise
         try:
             migrate(conn, version)
         except sqlite3.Error as exc:
             conn.close()
+            files.release(held)
             raise ProjectError(f"'{path.name}' could not be upgraded to this version: {exc}.") from None
-        return cls(path, conn)
+        return cls(path, conn, held)
 
     @property
     def path(self) -> Path:
@@ -101,6 +109,9 @@ class Project:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._held is not None:
+                files.release(self._held)
+                self._held = None
 
     def __enter__(self) -> Project:
         return self
@@ -119,6 +130,7 @@ class Project:
         tmp = path.with_name(f".{path.name}.saving")
         with self._lock:
             conn = self._db()
+            held = files.acquire(path)
             try:
                 tmp.unlink(missing_ok=True)
                 target = sqlite3.connect(str(tmp))
@@ -129,10 +141,13 @@ class Project:
                 files.replace_file(tmp, path)
             except (sqlite3.Error, OSError) as exc:
                 tmp.unlink(missing_ok=True)
+                files.release(held)
                 raise ProjectError(f"Could not save as '{path.name}': {exc}.") from None
             new_conn = files.connect(path)
             conn.close()
-            self._conn, self._path = new_conn, path
+            if self._held is not None:
+                files.release(self._held)
+            self._conn, self._path, self._held = new_conn, path, held
 
     def integrity_check(self) -> list[str]:
         """SQLite's full integrity check: ``['ok']`` for a healthy file."""
@@ -322,10 +337,10 @@ class Project:
         with self.transaction():
             self.gesture(gesture_id)
             cur = self._write(
-                f"INSERT INTO takes ({_TAKE_COLS.replace('id, ', '', 1)}) VALUES ({', '.join('?' * 13)})",
-                (gesture_id, to_blob(array), array.shape[0], array.shape[1], rate, json.dumps(channels),
+                f"INSERT INTO takes ({_TAKE_COLS.replace('id, ', '', 1)}) VALUES ({', '.join('?' * 14)})",
+                (gesture_id, blob := to_blob(array), array.shape[0], array.shape[1], rate, json.dumps(channels),
                  json.dumps(units), str(device), str(user), time.time() if recorded_at is None else float(recorded_at),
-                 start, end, None if quality is None else float(quality)),
+                 start, end, None if quality is None else float(quality), checksum(blob)),
             )
             return self.take(cur.lastrowid)
 
@@ -337,7 +352,7 @@ class Project:
             else:
                 rows = self._db().execute(
                     f"SELECT {_TAKE_COLS} FROM takes WHERE gesture_id = ? ORDER BY id", (gesture_id,)).fetchall()
-        return [_take(row) for row in rows]
+        return [self._checked(row) for row in rows]
 
     def take(self, take_id: int) -> Take:
         """One take by id; ProjectError if there is none."""
@@ -345,6 +360,13 @@ class Project:
             row = self._db().execute(f"SELECT {_TAKE_COLS} FROM takes WHERE id = ?", (take_id,)).fetchone()
         if row is None:
             raise ProjectError(f"There is no take with id {take_id}.")
+        return self._checked(row)
+
+    def _checked(self, row: tuple) -> Take:
+        if row[14] is not None and checksum(row[2]) != row[14]:
+            named = self._db().execute("SELECT name FROM gestures WHERE id = ?", (row[1],)).fetchone()
+            raise ProjectError(f"Take {row[0]} of gesture '{named[0] if named else row[1]}' is damaged (its samples "
+                               "no longer match their checksum); delete it or restore the project from a backup.")
         return _take(row)
 
     def take_counts(self) -> dict[int, int]:

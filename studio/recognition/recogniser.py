@@ -115,6 +115,7 @@ class Recogniser:
         self.weights = {s: w for s, w in DEFAULT_WEIGHTS.items() if s in self.sources}
         self.loo_accuracy: dict[str, float] = {}
         self.last_refine: dict = {}
+        self.notices: list[str] = []  # takes set_class skipped, in plain words (the UI may show them)
         self._lock = threading.RLock()
         cal = (getattr(model, "meta", None) or {}).get("calibration", {})
         self._default_text_pos = float(cal.get("gesture_text_sim_p10", DEFAULT_POS))
@@ -146,6 +147,14 @@ class Recogniser:
         if not text and not takes:
             raise ValueError(f"class {name!r} needs a description or at least one take")
         channels = tuple(channels)
+        usable = []
+        for i, t in enumerate(takes):
+            problem = unusable_take(t, rate_hz, channels)
+            if problem:
+                self.notices.append(f"gesture {name!r} take {i + 1} skipped: {problem}")
+            else:
+                usable.append(t)
+        takes = usable
         text_emb = self.model.embed_text([text or name])[0]
         keys = [_take_key(t, rate_hz, channels) for t in takes]
         with self._lock:
@@ -587,6 +596,19 @@ class Recogniser:
         """Back to the pre-trained encoder."""
         if self.refined:
             self._use_encoder(self.model)
+
+
+def unusable_take(take: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> str:
+    """Why recognition cannot use a take ("" when it can): shape, channel count, values, rate, length."""
+    if take.ndim != 2 or take.shape[1] != len(channels):
+        return f"it has shape {take.shape}, expected (samples, {len(channels)})"
+    if not np.isfinite(take).all():
+        return "its samples are not all finite numbers"
+    if not np.isfinite(rate_hz) or not 1.0 <= rate_hz <= 10_000.0:
+        return f"its sample rate {rate_hz!r} Hz is outside 1–10000 Hz"
+    if take.shape[0] < 2:
+        return f"it is too short ({take.shape[0]} sample)"
+    return ""
 
 
 def _take_key(take: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -> bytes:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from studio.recognition import quality
+from studio.recognition.recogniser import unusable_take
 from studio.ui import theme
 from studio.ui.recognition_service import RecognitionService
 from studio.ui.workers import Job
@@ -110,6 +111,8 @@ class QualityPanel(QWidget):
             for name, items in rows.items():
                 groups: dict[tuple, list] = {}
                 for t in items:
+                    if unusable_take(t.trimmed(), t.rate_hz, tuple(t.channels)):
+                        continue  # the recogniser skips it too, with a notice; one bad take must not stop the map
                     groups.setdefault((t.rate_hz, tuple(t.channels)), []).append(t)
                 takes[name] = []
                 for (rate, channels), group in groups.items():
