@@ -270,3 +270,55 @@ def test_corrupt_onnx_files_are_refused_plainly(tmp_path):
     (tmp_path / "text_head.onnx").write_bytes(b"\x00not a graph")
     with pytest.raises(CheckpointError, match="encoder.onnx"):
         OnnxMotionModel(tmp_path)
+
+
+def test_live_recognition_runs_on_onnxruntime_without_torch():
+    import subprocess
+    import sys
+
+    code = """
+import sys
+import numpy as np
+from studio import synth
+from studio.model.text import TEXT_DIM
+from studio.recognition.recogniser import Recogniser
+from studio.recognition.startup import default_load_model
+model = default_load_model()
+model.text_encoder.remember({n: np.eye(TEXT_DIM, dtype=np.float32)[i] for i, n in enumerate(["tap", "twist"])})
+rec = Recogniser(model)
+rng = np.random.default_rng(0)
+for name in ("tap", "twist"):
+    rec.set_class(name, name, [synth.render_gesture(name, rng) for _ in range(2)], 100.0)
+rec.calibrate_default(n=4)
+print(type(model).__name__, rec.predict(synth.render_gesture("twist", rng), 100.0).scores.keys() >= {"tap"},
+      "torch" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["OnnxMotionModel", "True", "False"]
+
+
+def test_refine_on_the_onnx_model_fine_tunes_its_torch_twin(tmp_path):
+    from studio import synth
+    from studio.model.checkpoint import save_checkpoint
+    from studio.model.export import export_inference
+    from studio.model.finetune import FinetuneConfig
+    from studio.model.motion_model import load_model
+    from studio.model.onnx_model import OnnxMotionModel
+    from studio.recognition.recogniser import Recogniser
+
+    class HashedText:
+        def encode(self, texts):
+            return np.stack([np.random.default_rng(len(t)).normal(size=384) for t in texts]).astype(np.float32)
+
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path, MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], step=1)
+    export_inference(load_model(tmp_path), tmp_path)
+    model = OnnxMotionModel(tmp_path, text_encoder=HashedText())
+    rec = Recogniser(model)
+    rng = np.random.default_rng(0)
+    for name in ("tap", "twist"):
+        rec.set_class(name, name, [synth.render_gesture(name, rng) for _ in range(2)], 100.0)
+    rec.refine(config=FinetuneConfig(steps=2, views=1))
+    assert {"held_out_before", "held_out_after"} <= set(rec.last_refine)  # it trained and compared
+    assert rec.refined == rec.last_refine["kept"]

@@ -6,6 +6,8 @@ A checkpoint folder holds
                      data description, provenance (command, time taken), calibration
   train_state.safetensors + train_state.json   (optional) optimizer moments and RNG state for --resume
 Loading uses ``safetensors.torch.load_file`` and ``json`` only, so a shared file cannot run code.
+torch is imported by the functions that handle tensors only: reading a config (what the onnxruntime model
+needs) does not load it.
 """
 
 from __future__ import annotations
@@ -13,9 +15,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-
-import torch
-from safetensors.torch import load_file, save_file
 
 from studio.model.config import ConfigError, Preset
 
@@ -34,6 +33,8 @@ def _atomic_json(path: Path, data: dict) -> None:
 
 
 def _atomic_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    from safetensors.torch import save_file
+
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
     os.replace(tmp, path)
@@ -67,6 +68,8 @@ def read_config(folder) -> dict:
 
 def load_tensors(path) -> dict[str, torch.Tensor]:
     """Tensors from a safetensors file (CheckpointError if missing or corrupt)."""
+    from safetensors.torch import load_file
+
     try:
         return load_file(str(path))
     except FileNotFoundError:
@@ -77,6 +80,8 @@ def load_tensors(path) -> dict[str, torch.Tensor]:
 
 def load_checkpoint(folder):
     """(net: MotionTextModel in eval mode, preset, meta dict) from a checkpoint folder."""
+    import torch
+
     from studio.model.encoder import MotionTextModel
 
     meta = read_config(folder)
@@ -101,6 +106,8 @@ def load_checkpoint(folder):
 
 def save_train_state(folder, optimizer: torch.optim.Optimizer, extra: dict) -> None:
     """Optimizer moments (safetensors) and scalars/RNG state (JSON) so training can resume exactly."""
+    import torch
+
     folder = Path(folder)
     sd = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {"torch_rng": torch.get_rng_state()}
@@ -117,6 +124,8 @@ def save_train_state(folder, optimizer: torch.optim.Optimizer, extra: dict) -> N
 
 def load_train_state(folder, optimizer: torch.optim.Optimizer) -> dict:
     """Restore what :func:`save_train_state` wrote; returns its extra dict (step, stage, rng state...)."""
+    import torch
+
     folder = Path(folder)
     try:
         meta = json.loads((folder / "train_state.json").read_text())

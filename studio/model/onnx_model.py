@@ -141,9 +141,9 @@ def load_inference_model(path=None, threads: int = 1):
     """The model live recognition runs on: :class:`OnnxMotionModel` when the checkpoint folder (default:
     the shipped one) has its ONNX files and onnxruntime is installed, else the torch
     :class:`studio.model.motion_model.MotionModel`."""
-    from studio.model.motion_model import SHIPPED, load_model
+    from studio.shipped import resource_path
 
-    folder = Path(SHIPPED if path is None else path)
+    folder = Path(resource_path("model") if path is None else path)
     if onnx_files_present(folder):
         try:
             import onnxruntime  # noqa: F401
@@ -152,6 +152,8 @@ def load_inference_model(path=None, threads: int = 1):
         else:
             _limit_blas_threads(threads)
             return OnnxMotionModel(folder, threads)
+    from studio.model.motion_model import load_model
+
     return load_model(folder, threads)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +140,15 @@ def pad_series(series: list[np.ndarray], n_channels: int) -> np.ndarray:
     for i, s in enumerate(series):
         out[i, : len(s)] = s
     return out
+
+
+def tuning_part(data: EvalSet) -> EvalSet:
+    """The set's train part alone, as a set without a split: evaluating on it splits the train part again
+    (whole subjects held out where known, else 30 % of each class), so defaults can be tuned and compared
+    without ever looking at the test part. A set without a split is returned unchanged."""
+    if data.split is None:
+        return data
+    keep = data.split == "train"
+    return replace(data, X=data.X[keep], y=data.y[keep], split=None,
+                               subject=None if data.subject is None else data.subject[keep],
+                               notes=(data.notes + " [tuning: train part only]").strip())

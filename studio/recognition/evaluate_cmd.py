@@ -43,11 +43,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default=None, help="model checkpoint folder (default: shipped weights)")
     parser.add_argument("--rate-hz", type=float, default=None,
                         help="treat the set as sampled at this rate (overrides its rate_hz; 0 = unknown)")
+    parser.add_argument("--part", choices=("test", "tuning"), default="test",
+                        help="test: enrol from the train part, report on the test part (default); tuning: the "
+                        "train part alone, split again, for tuning defaults without looking at the test part")
     parser.add_argument("--json", default=None, metavar="OUT", help="write the rows as JSON here")
     parser.add_argument("--quiet", action="store_true", help="no per-run progress lines")
 
 
 def run(args: argparse.Namespace) -> int:
+    from studio.recognition.datasets import load_npz, tuning_part
     from studio.recognition.evaluate import evaluate, format_table, settings_for
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -60,14 +64,17 @@ def run(args: argparse.Namespace) -> int:
               "`python tools/make_eval_sets.py`)", file=sys.stderr)
         return 2
     checkpoint_errors: tuple[type[BaseException], ...] = ()
-    if any(m.startswith("unimotion") for m in methods):
+    if any(m.startswith(("unimotion", "fused")) for m in methods):
         from studio.model.checkpoint import CheckpointError  # torch: only imported when the model is wanted
 
         checkpoint_errors = (CheckpointError,)
     progress = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     start = time.perf_counter()
     try:
-        rows = evaluate(args.data, shots=args.shots, label_fraction=args.label_fraction, seeds=args.seeds,
+        data = load_npz(args.data)
+        if args.part == "tuning":
+            data = tuning_part(data)
+        rows = evaluate(data, shots=args.shots, label_fraction=args.label_fraction, seeds=args.seeds,
                         methods=methods, model_path=args.model, on_progress=progress,
                         rate_hz=args.rate_hz)
     except checkpoint_errors as exc:
@@ -78,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"studio evaluate: {exc}", file=sys.stderr)
         return 2
     settings = [name for name, _ in settings_for(args.shots, args.label_fraction)]
-    print(f"{args.data}  (accuracy % (macro-F1 %), mean over {args.seeds} seed(s); "
+    print(f"{args.data}{' (tuning part)' if args.part == 'tuning' else ''}  (accuracy % (macro-F1 %), mean over {args.seeds} seed(s); "
           f"{time.perf_counter() - start:.0f} s)")
     print(format_table(rows, methods, settings))
     if args.json:

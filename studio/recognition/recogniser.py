@@ -547,7 +547,10 @@ class Recogniser:
         with self._lock:
             sets = [(list(c.takes), c.rate_hz, c.channels) for c in self._classes.values() if c.takes]
             texts = [c.enc.text_emb for c in self._classes.values() if c.takes]
-        if not hasattr(self._encoder.model, "net"):
+        base = self._encoder.model
+        if callable(getattr(base, "torch_model", None)):  # the ONNX inference model: fine-tune its torch twin
+            base = base.torch_model()
+        if getattr(base, "net", None) is None:
             self.last_refine = {"kept": False, "reason": "this model cannot be fine-tuned (no torch weights)"}
             return False
         self.last_refine = {"kept": False, "reason": "needs two gestures with takes, one of them with two"}
@@ -555,7 +558,6 @@ class Recogniser:
             return False
         enrol, held = split_half(sets, np.random.default_rng(seed))
         progress = (lambda lo: (lambda f: on_progress(lo + 0.5 * f))) if on_progress else (lambda lo: None)
-        base = self._encoder.model
         net = finetune(base, enrol, cfg, seed, progress(0.0), should_stop)
         if net is None:
             self.last_refine["reason"] = "cancelled"

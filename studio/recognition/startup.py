@@ -3,8 +3,8 @@
 The GUI shows the window and plots the device first; this runs afterwards. The sentence encoder
 (transformers + MiniLM) is the heaviest part of the model and is only needed for descriptions that have
 no cached vector: the caller passes the project's cached ones, and gets back the vectors to store, so
-reopening a project loads no text model at all. To serve live recognition from another runtime (the
-ONNX recogniser, say), pass another ``load_model`` or change :func:`load_live_recogniser` alone.
+reopening a project loads no text model at all. The model runs on onnxruntime by default
+(:func:`default_load_model`); pass another ``load_model`` to serve recognition from another runtime.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-def default_load_model():  # noqa: ANN201 - a MotionModel (torch is imported here, on the worker)
-    """The shipped motion model; its text encoder stays unloaded until a new sentence needs it."""
-    from studio.model import load_model
+def default_load_model():  # noqa: ANN201 - OnnxMotionModel (or MotionModel without the ONNX files)
+    """The shipped motion model for live recognition: onnxruntime when the ONNX files and onnxruntime are
+    there (torch then loads only for Refine or a new description's MiniLM vector), else torch. Its text
+    encoder stays unloaded until a new sentence needs it."""
+    from studio.model.onnx_model import load_inference_model
 
-    return load_model()
+    return load_inference_model()
 
 
 def class_text(name: str, description: str) -> str:
