@@ -216,3 +216,13 @@ def test_unusable_takes_are_skipped_with_a_notice(model):
     assert "wave" in rec.notices[0] and "finite" in rec.notices[0]
     p = rec.predict(takes("wave", 1, 42)[0], RATE)
     assert p.label in ("wave", "shake") or p.rejected
+
+
+def test_take_rates_unknown_are_usable_absurd_ones_are_not():
+    from studio.recognition.recogniser import unusable_take
+    from studio.signals.stream import CANONICAL_CHANNELS
+
+    x = np.zeros((50, 6), np.float32)
+    assert unusable_take(x, 0.0, CANONICAL_CHANNELS) == ""  # unknown rate: the model's rate is assumed
+    assert "rate" in unusable_take(x, 1e-7, CANONICAL_CHANNELS)
+    assert "rate" in unusable_take(x, float("nan"), CANONICAL_CHANNELS)

@@ -606,7 +606,7 @@ def unusable_take(take: np.ndarray, rate_hz: float, channels: tuple[str, ...]) -
         return f"it has shape {take.shape}, expected (samples, {len(channels)})"
     if not np.isfinite(take).all():
         return "its samples are not all finite numbers"
-    if not np.isfinite(rate_hz) or not 1.0 <= rate_hz <= 10_000.0:
+    if not np.isfinite(rate_hz) or not (rate_hz == 0.0 or 1.0 <= rate_hz <= 10_000.0):  # 0: unknown, the model's
         return f"its sample rate {rate_hz!r} Hz is outside 1–10000 Hz"
     if take.shape[0] < 2:
         return f"it is too short ({take.shape[0]} sample)"
