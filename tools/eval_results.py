@@ -61,7 +61,14 @@ NOTES = [
 ]
 
 
-def command(name: str) -> str:
+NOVEL = "novel_words"  # zero-shot on sentences no generator uses (studio.recognition.novel_words)
+NOVEL_ARGS = "--shots 0 --seeds 1 --label-fraction none --methods unimotion"
+
+
+def command(name: str, path: str | None = None) -> str:
+    if name == NOVEL:
+        return (f".venv/bin/python -m studio evaluate {path or 'NOVEL.npz'} {NOVEL_ARGS} "
+                f"--json docs/results/{NOVEL}.json")
     path, extra, _ = RUNS[name]
     return (f".venv/bin/python -m studio evaluate {path} {extra} --label-fraction 0.1 "
             f"--methods {METHODS} --json docs/results/{name}.json")
@@ -70,7 +77,17 @@ def command(name: str) -> str:
 def run_all(names: list[str]) -> dict[str, float]:
     seconds = {}
     for name in names:
-        cmd = command(name)
+        if name == NOVEL:
+            import tempfile
+
+            from studio.recognition.datasets import save_npz
+            from studio.recognition.novel_words import novel_words_set
+
+            folder = tempfile.mkdtemp()
+            save_npz(Path(folder) / "novel.npz", novel_words_set())
+            cmd = command(name, str(Path(folder) / "novel.npz"))
+        else:
+            cmd = command(name)
         print(f"$ {cmd}", flush=True)
         start = time.perf_counter()
         subprocess.run(shlex.split(cmd), cwd=ROOT, check=True)
@@ -167,6 +184,18 @@ def write_readme(seconds: dict[str, float]) -> None:
         if name in timings:
             lines += [f"Wall time: {timings[name]} s.", ""]
         lines += _table(rows) + [""]
+    novel = OUT / f"{NOVEL}.json"
+    if novel.exists():
+        from studio.recognition.novel_words import NOVEL as SENTENCES
+
+        row = json.loads(novel.read_text())[0]
+        acc = row["accuracy"]
+        lines += ["## Words alone", "",
+                  f"Zero-shot on {len(SENTENCES)} gestures described in sentences no template, catalogue or "
+                  "program generator uses (\"" + "\", \"".join(t for t, _ in list(SENTENCES.values())[:3]) + "\", ...;",
+                  f"`studio/recognition/novel_words.py`), {row['n_test']} synthetic test performances, the description alone:",
+                  f"**{100 * acc:.1f} %** (chance {100 / len(SENTENCES):.1f} %). `python tools/eval_results.py --only "
+                  f"{NOVEL}` builds the set and runs `{command(NOVEL)}`.", ""]
     lines += _gap_table()
     lines += ["## Notes", ""] + [f"- {note}" for note in NOTES] + [""]
     (OUT / "README.md").write_text("\n".join(lines))
@@ -174,10 +203,10 @@ def write_readme(seconds: dict[str, float]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default=None, help=f"comma-separated subset of: {','.join(RUNS)}")
+    parser.add_argument("--only", default=None, help=f"comma-separated subset of: {','.join([*RUNS, NOVEL])}")
     parser.add_argument("--table-only", action="store_true", help="only rebuild README.md from the JSON files")
     args = parser.parse_args(argv)
-    names = [n.strip() for n in args.only.split(",")] if args.only else list(RUNS)
+    names = [n.strip() for n in args.only.split(",")] if args.only else [*RUNS, NOVEL]
     OUT.mkdir(parents=True, exist_ok=True)
     seconds = {} if args.table_only else run_all(names)
     write_readme(seconds)
