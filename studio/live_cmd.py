@@ -3,7 +3,11 @@
 Opens the project, builds the recogniser from its enabled gestures (descriptions + takes, rejection
 calibrated from its negatives), runs the device on a StreamRunner thread into a LiveRecogniser and sends
 each event to the outputs. One log line per event and per device status change; the device may drop and
-come back (the runner reconnects); Ctrl-C or SIGTERM stops everything and exits with code 0.
+come back (the runner reconnects); Ctrl-C or SIGTERM stops everything and exits with code 0, and so does
+the end of a non-looping replay (``--device replay:///path/rec.csv?speed=0`` tests a gesture set on an hour
+of recorded movement in seconds: every decision runs on the samples' own time, so the events are those of
+real time). On exit it prints a summary: events per gesture, movements not taken and why, events per hour
+of stream. ``--events-jsonl FILE`` writes one JSON object per event.
 """
 
 from __future__ import annotations
@@ -29,7 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="let the WebSocket server accept other machines (default: 127.0.0.1 only)")
     parser.add_argument("--keys", action="store_true",
                         help="arm keystroke output (each gesture's key combo from the project)")
-    parser.add_argument("--onnx", action="store_true", help="run the encoder through onnxruntime")
+    parser.add_argument("--onnx", action="store_true", help="run the model on onnxruntime (the default)")
+    parser.add_argument("--torch", action="store_true", help="run the model on torch instead of onnxruntime")
+    parser.add_argument("--events-jsonl", metavar="FILE", default=None,
+                        help="write one JSON object per event (gesture, confidence, sample times of the "
+                             "movement's start and end, emitted time, latencies)")
     parser.add_argument("--model", default=None, help="model checkpoint folder (default: shipped weights)")
     parser.add_argument("--sensitivity", type=float, default=None,
                         help="0..1, higher triggers more easily (default: the project's setting)")
@@ -143,9 +151,22 @@ class LivePipeline:
         self.runner = None
         self.n_events = 0
         self.n_samples = 0
+        self.per_gesture: dict[str, int] = {}
+        self.not_taken: dict[str, int] = {}  # reason (rejected, too-long, rhythmic, refractory) -> movements
+        self.first_t: float | None = None  # sample times of the first and last samples seen
+        self.last_t: float | None = None
+        self._spans = 0.0  # stream seconds before the latest clock restart
+        self.events_file = None  # a text file for --events-jsonl
 
     def on_chunk(self, chunk) -> None:
+        if len(chunk) == 0:
+            return
         self.n_samples += len(chunk)
+        if self.first_t is None or (self.last_t is not None and chunk.t[0] < self.last_t):
+            # a restarted clock (reconnect) starts a new span; earlier spans stay counted in stream_s
+            self._spans += self._span()
+            self.first_t = float(chunk.t[0])
+        self.last_t = float(chunk.t[-1])
         if self.live is None:
             from studio.recognition.live import LiveRecogniser
 
@@ -155,9 +176,29 @@ class LivePipeline:
                 rate = 1.0 / float(np.median(np.diff(chunk.t)))
             channels = info.channels if info and len(info.channels) == chunk.data.shape[1] else None
             self.live = LiveRecogniser(self.recogniser, rate or 100.0, on_event=self.on_event,
-                                       on_candidate=self.on_candidate if self.verbose else None,
-                                       **({"channels": channels} if channels else {}))
+                                       on_candidate=self.on_candidate, **({"channels": channels} if channels else {}))
         self.live.feed(chunk)
+
+    def _span(self) -> float:
+        return 0.0 if self.first_t is None or self.last_t is None else max(0.0, self.last_t - self.first_t)
+
+    @property
+    def stream_s(self) -> float:
+        """Seconds of stream seen, in sample time."""
+        return self._spans + self._span()
+
+    def finish(self) -> None:
+        """The stream has ended: decide a movement still in progress."""
+        if self.live is not None:
+            self.live.flush()
+
+    def summary(self) -> str:
+        hours = self.stream_s / 3600.0
+        gestures = ", ".join(f"{g} {n}" for g, n in sorted(self.per_gesture.items())) or "none"
+        skipped = ", ".join(f"{r} {n}" for r, n in sorted(self.not_taken.items())) or "none"
+        rate = f"{self.n_events / hours:.1f} events per hour" if hours > 0 else "no stream"
+        return (f"summary: {self.n_events} events in {self.stream_s:.1f} s of stream ({rate}); per gesture: "
+                f"{gestures}; movements not taken: {skipped}")
 
     def on_status(self, state, message: str) -> None:
         self.log(f"[{state.value}] {message}")
@@ -166,6 +207,8 @@ class LivePipeline:
 
     def on_candidate(self, c) -> None:
         if c.reason != "event":
+            self.not_taken[c.reason] = self.not_taken.get(c.reason, 0) + 1
+        if c.reason != "event" and self.verbose:
             best = max(c.scores, key=c.scores.get) if c.scores else "-"
             self.log(f"[{c.reason}] movement {c.t_end - c.t_start:.2f} s, closest {best}")
 
@@ -178,7 +221,15 @@ class LivePipeline:
                 self.log(f"[other device] {ev.gesture} belongs to {owner}, not reported")
             return
         self.n_events += 1
-        self.log(f"{ev.gesture} {ev.confidence:.2f} (latency {ev.latency_s * 1000:.1f} ms)")
+        self.per_gesture[ev.gesture] = self.per_gesture.get(ev.gesture, 0) + 1
+        self.log(f"{ev.gesture} {ev.confidence:.2f} (latency {ev.latency_s * 1000:.1f} ms, "
+                 f"{ev.felt_latency_s * 1000:.0f} ms after the movement ended)")
+        if self.events_file is not None:
+            import json
+
+            record = ev.record() | ({"device": self.device} if self.device else {})
+            self.events_file.write(json.dumps(record) + "\n")
+            self.events_file.flush()
         if self.hub is not None:
             self.hub.emit(GestureEvent(ev.gesture, ev.confidence, ev.t, ev.scores, device=self.device))
 
@@ -210,23 +261,32 @@ def _fail(err: object) -> int:
     return 2
 
 
-def _run_project(args, project, stop: threading.Event) -> int:
-    import torch
+def _load_model(args):
+    """onnxruntime by default (torch is not even imported), torch with ``--torch``; one thread: one event
+    at a time, more threads only add scheduling jitter."""
+    if args.torch:
+        import torch
 
+        from studio.model import load_model
+
+        torch.set_num_threads(1)
+        return load_model(args.model)
+    from studio.model.onnx_model import load_inference_model
+
+    return load_inference_model(args.model, threads=1)
+
+
+def _run_project(args, project, stop: threading.Event) -> int:
     from studio.devices.base import DeviceError
     from studio.devices.registry import open_source
     from studio.devices.runner import StreamRunner
-    from studio.model import load_model
     from studio.model.checkpoint import CheckpointError
     from studio.outputs import OutputError, OutputHub
 
-    torch.set_num_threads(1)  # one event at a time: more threads only add scheduling jitter
+    if args.torch and args.onnx:
+        return _fail("--onnx and --torch exclude each other.")
     try:
-        model = load_model(args.model)
-        if args.onnx:
-            from studio.model.export import use_onnx
-
-            use_onnx(model)
+        model = _load_model(args)
         rec, gestures = build_recogniser(project, model, args.sensitivity)
         if not gestures:
             return _fail("the project has no enabled gestures; add or enable some first.")
@@ -235,8 +295,11 @@ def _run_project(args, project, stop: threading.Event) -> int:
         devices = live_stage.devices(args, project)
         sources = [open_source(d.uri) for d in devices]
         outs, problems = _outputs(args, project, gestures)
+        events_file = open(args.events_jsonl, "a", encoding="utf-8") if args.events_jsonl else None  # noqa: SIM115
     except (CheckpointError, DeviceError, OutputError) as err:
         return _fail(err)
+    except OSError as err:
+        return _fail(f"cannot write the events file {args.events_jsonl}: {err.strerror or err}.")
     for problem in problems:
         _log(f"[output] {problem}")
     # An output that cannot start (port in use) is reported and left out; recognition goes on.
@@ -245,6 +308,7 @@ def _run_project(args, project, stop: threading.Event) -> int:
     pipelines, runners = [], []
     for entry, source in zip(devices, sources):   # each device its own runner: one dropping out leaves the rest
         pipeline = LivePipeline(rec, hub, verbose=args.verbose, device=entry.name, owners=owners)
+        pipeline.events_file = events_file
         runner = StreamRunner(source, on_chunk=pipeline.on_chunk, on_status=pipeline.on_status)
         pipeline.runner = runner
         pipelines.append(pipeline)
@@ -252,7 +316,7 @@ def _run_project(args, project, stop: threading.Event) -> int:
     streams = live_stage.start_streams(args.outputs_config, hub, rec,
                                        [(d.name, r) for d, r in zip(devices, runners)], _log)
     _log(f"recognising {len(gestures)} gestures ({', '.join(g.name for g in gestures)}); outputs: "
-         + (", ".join(o.describe() for o in hub.outputs) or "none") + ("; onnxruntime" if args.onnx else "")
+         + (", ".join(o.describe() for o in hub.outputs) or "none") + ("; onnxruntime" if type(model).__name__ == "OnnxMotionModel" else "; torch")
          + (f"; devices: {', '.join(d.name for d in devices)}" if len(devices) > 1 else ""))
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     beat = time.monotonic()
@@ -264,6 +328,8 @@ def _run_project(args, project, stop: threading.Event) -> int:
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 break
+            if all(getattr(source, "finished", False) for source in sources):
+                break  # every device is a replay that has played to its end (a looping one never does)
             if args.heartbeat and now - beat >= args.heartbeat:
                 beat = now
                 for pipeline, runner in zip(pipelines, runners):
@@ -273,10 +339,16 @@ def _run_project(args, project, stop: threading.Event) -> int:
     finally:
         for runner in runners:
             runner.stop()
+        for pipeline in pipelines:
+            pipeline.finish()
         if streams is not None:
             streams.close()
         hub.close()  # closing MIDI sends every pending note off
+        if events_file is not None:
+            events_file.close()
     failed = [r for r in runners if r.state.value == "failed"]
     n_events = sum(p.n_events for p in pipelines)
+    for pipeline in pipelines:
+        pipeline.log(pipeline.summary())
     _log(f"stopped after {n_events} events" + (" (device failed)" if failed else ""))
     return 1 if failed else 0

@@ -82,6 +82,7 @@ def key(qtbot, window, k, modifier=Qt.KeyboardModifier.NoModifier):
 
 
 def _samples_later(window, qtbot, n: int) -> None:
+    qtbot.waitUntil(lambda: window.controller.buffer is not None, timeout=30000)
     target = window.controller.buffer.written + n
     qtbot.waitUntil(lambda: window.controller.buffer.written >= target, timeout=30000)
 

@@ -28,8 +28,9 @@ GESTURES = {
 
 
 def _samples_later(window, qtbot, n):
-    buffer = window.controller.buffer
-    target = buffer.written + n
+    """Wait until ``n`` more samples have arrived (the buffer exists once the device's first chunk is in)."""
+    qtbot.waitUntil(lambda: window.controller.buffer is not None, timeout=30000)
+    target = window.controller.buffer.written + n
     qtbot.waitUntil(lambda: window.controller.buffer.written >= target, timeout=30000)
 
 
@@ -129,7 +130,11 @@ def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
         _samples_later(window, qtbot, 450)
         qtbot.wait(50)
     # events reach the GUI through a timer: on a busy machine the last one may still be on its way
-    qtbot.waitUntil(lambda: set(events) >= set(GESTURES) and len(events) >= 4, timeout=10000)
+    log = window.live_view.log
+    try:
+        qtbot.waitUntil(lambda: set(events) >= set(GESTURES) and len(events) >= 4, timeout=10000)
+    except Exception as err:  # say what the live view saw: which movements were rejected, and why
+        raise AssertionError(f"events {events}; log {[log.item(i).text() for i in range(log.count())]}") from err
     assert set(events) <= set(GESTURES) and len(events) <= len(performed), events
     assert window.live_view.events_seen - seen_before == len(events)
     assert window.live_view.log.count() >= len(events)

@@ -2,9 +2,11 @@
 
 Reads CSV (a take exported by the studio: ``t,acc_x,…``; or any log the CSV parser understands),
 ``.jsonl`` from ``studio stream --jsonl``, or ``.npz`` (``t`` and ``data`` arrays, optional
-``channels``). Samples come out with their original spacing (divided by ``speed``; ``speed=0`` means
-as fast as the reader takes them). ``loop=1`` starts again after the end; otherwise :meth:`read`
-returns ``None`` from then on and :attr:`ReplaySource.finished` is true.
+``channels``). Samples come out paced at ``speed`` times real time (``speed=0`` means as fast as the
+reader takes them) but always stamped with the recording's own time (seconds from its first sample), so everything downstream
+(segmentation, refractory periods, rhythm) sees the same stream at any speed. ``loop=1`` starts again
+after the end; otherwise :meth:`read` returns ``None`` from then on and :attr:`ReplaySource.finished` is
+true.
 """
 
 from __future__ import annotations
@@ -164,7 +166,7 @@ class ReplaySource(Source):
                     return None
         sl = slice(self._pos, end)
         self._pos = end
-        t = self._start + (self._t[sl] + offset) / (self.speed or 1.0)
+        t = self._t[sl] + offset  # the recording's own time (from 0), whatever the pacing
         seq = self._seq[sl] + self._round * (int(self._seq[-1]) + 1)
         self.stats.samples += end - sl.start
         return Chunk(t, self._data[sl], seq)

@@ -8,8 +8,11 @@ performance; a movement longer than ``max_active_s`` is cut there (fallback) and
 classified: continuous motion such as walking is ordinary activity (``classify_long`` turns it on). Per sample the cost is a short energy update; the model runs only at the end
 of a movement.
 
-Everything runs on the caller's thread (the StreamRunner's), so the event callback gets the arrival time of
-the sample that completed the gesture and the latency from it to the event.
+All decisions run on the samples' own timestamps and indices (sample time), never on the clock, so a
+recording replayed at any speed gives the same events as in real time. Everything runs on the caller's
+thread (the StreamRunner's); each event carries the sample times of the movement's start and end and of
+the newest sample when it was decided, so the latency a person feels (movement end -> event) can be
+measured: :attr:`LiveEvent.felt_latency_s`.
 """
 
 from __future__ import annotations
@@ -76,10 +79,27 @@ class LiveEvent:
     arrival: float = 0.0  # clock() when the completing sample arrived
     emitted: float = 0.0  # clock() when the event was emitted
     fallback: bool = False  # classified because the movement went on too long
+    move_start: float = 0.0  # sample time of the movement's first sample above the motion-on level
+    move_end: float = 0.0  # ... and of its last sample above the motion-off level
+    decided: float = 0.0  # sample time of the sample that completed the decision
 
     @property
     def latency_s(self) -> float:
+        """Compute time: from the arrival of the samples that completed the movement to the event."""
         return self.emitted - self.arrival
+
+    @property
+    def felt_latency_s(self) -> float:
+        """From the end of the movement to the event, in real time: the quiet the segmenter waited for
+        (sample time) plus the compute time (a device's own transport delay comes on top)."""
+        return (self.decided - self.move_end) + self.latency_s
+
+    def record(self) -> dict:
+        """One JSON-ready line for an events log."""
+        return {"gesture": self.gesture, "confidence": round(self.confidence, 4),
+                "movement_start": round(self.move_start, 4), "movement_end": round(self.move_end, 4),
+                "decided": round(self.decided, 4), "emitted": round(self.t, 4),
+                "latency_ms": round(self.latency_s * 1000, 2), "felt_latency_ms": round(self.felt_latency_s * 1000, 1)}
 
 
 @dataclass
@@ -131,6 +151,8 @@ class LiveRecogniser:
         cfg = self.config
         longest = max(cfg.window_s, cfg.max_active_s + 2 * cfg.context_s + cfg.gap_s)
         self._buf = RingBuffer(int(np.ceil(longest * self.rate_hz)) + 64, len(self.channels))
+        self._piece = max(1, int(0.25 * self.rate_hz))  # longest piece of a chunk segmented at once
+        self._level_step = max(1, int(0.25 * self.rate_hz))  # levels re-estimated four times a second
         self._lock = threading.RLock()  # feed() runs on a runner thread while the UI may reset
         smooth = max(1, int(round(nucleus.SMOOTH_S * self.rate_hz)))
         self._lag = smooth // 2 + 2
@@ -156,7 +178,6 @@ class LiveRecogniser:
             self._energy_done = 0  # absolute index of the first sample whose energy is not yet final
             self._hist = np.zeros(max(1, int(self.config.floor_s * self.rate_hz)))  # recent energies
             self._hist_n = 0
-            self._since_floor = 0
             self._levels: tuple[float, float, float] | None = None  # (on, off, peak) once the floor is known
             self._peak = 0.0  # highest energy of the movement in progress
             self._duration = 0.0  # of the movement being classified
@@ -172,7 +193,15 @@ class LiveRecogniser:
         if len(chunk) == 0:
             return []
         with self._lock:
-            return self._feed_locked(chunk, arrival)
+            step = self._piece
+            if len(chunk) <= step:
+                return self._feed_locked(chunk, arrival)
+            # A big chunk (a replay as fast as possible, a device's FIFO burst) goes in pieces: the
+            # buffer holds a few seconds, and segmentation must see every sample.
+            events: list[LiveEvent] = []
+            for i in range(0, len(chunk), step):
+                events += self._feed_locked(Chunk(chunk.t[i:i + step], chunk.data[i:i + step]), arrival)
+            return events
 
     def push(self, t: np.ndarray, x: np.ndarray, arrival: float | None = None) -> list[LiveEvent]:
         """Like :meth:`feed` with bare arrays ``t`` (n,) and ``x`` (n, C)."""
@@ -202,31 +231,59 @@ class LiveRecogniser:
         self._energy_done = last
         return self._segment(first, energy, arrival)
 
-    def _track_floor(self, energy: np.ndarray) -> None:
-        """Update the floor and the levels derived from it (re-estimated four times a second)."""
+    def flush(self) -> list[LiveEvent]:
+        """The stream has ended (e.g. the end of a replay): decide a movement still in progress as if the
+        quiet that ends it had come. Returns the events it completed."""
+        with self._lock:
+            if self._active_start is None or self._levels is None:
+                return []
+            start, end = self._active_start, self._last_loud + 1
+            self._active_start = None
+            if self._peak < self._levels[2]:
+                return []
+            return self._candidate(start, end, self.clock(), fallback=False)
+
+    def _update_levels(self) -> None:
+        """Re-estimate the floor, and the levels derived from it, from the energies so far. Called at
+        fixed sample indices (every ``_level_step`` samples), so the levels any sample is judged by do
+        not depend on how the stream was chunked."""
         cfg, hist = self.config, self._hist
-        e = energy[-hist.size:]
+        if self._hist_n < min(hist.size, int(0.5 * self.rate_hz)):
+            return  # the first half second only measures the floor
+        floor = float(np.percentile(hist[hist.size - self._hist_n:], cfg.floor_percentile))
+        on = max(cfg.min_on_level, floor * cfg.on_factor + cfg.on_margin)
+        self._levels = (on, floor * cfg.off_factor + cfg.off_margin,
+                        max(on, floor * cfg.peak_factor + cfg.on_margin))
+
+    def _remember_energy(self, e: np.ndarray) -> None:
+        hist = self._hist
+        e = e[-hist.size:]
         hist[: hist.size - e.size] = hist[e.size:]
         hist[hist.size - e.size:] = e
         self._hist_n = min(hist.size, self._hist_n + e.size)
-        self._since_floor += e.size
-        if self._hist_n < min(hist.size, int(0.5 * self.rate_hz)):
-            return
-        if self._levels is None or self._since_floor >= 0.25 * self.rate_hz:
-            floor = float(np.percentile(hist[hist.size - self._hist_n:], cfg.floor_percentile))
-            on = max(cfg.min_on_level, floor * cfg.on_factor + cfg.on_margin)
-            self._levels = (on, floor * cfg.off_factor + cfg.off_margin,
-                            max(on, floor * cfg.peak_factor + cfg.on_margin))
-            self._since_floor = 0
 
     def _segment(self, base: int, energy: np.ndarray, arrival: float) -> list[LiveEvent]:
+        step, ready = self._level_step, min(self._hist.size, int(0.5 * self.rate_hz))
+        events: list[LiveEvent] = []
+        i = 0
+        while i < len(energy):
+            idx = base + i
+            if idx % step == 0 or (self._levels is None and self._hist_n >= ready):
+                self._update_levels()
+            j = min(len(energy), i + step - idx % step)  # up to the next re-estimate
+            if self._levels is None:
+                j = min(j, i + max(1, ready - self._hist_n))  # ... or to the first one
+            if self._levels is not None:
+                events += self._segment_piece(idx, energy[i:j], arrival)
+            self._remember_energy(energy[i:j])
+            i = j
+        return events
+
+    def _segment_piece(self, base: int, energy: np.ndarray, arrival: float) -> list[LiveEvent]:
         cfg, rate = self.config, self.rate_hz
         gap_n = max(1, int(round(cfg.gap_s * rate)))
         max_n = int(round(cfg.max_active_s * rate))
         events: list[LiveEvent] = []
-        self._track_floor(energy)
-        if self._levels is None:  # the first half second only measures the floor
-            return events
         on_level, off_level, peak_level = self._levels
         for i, e in enumerate(energy):
             idx = base + i
@@ -241,22 +298,30 @@ class LiveRecogniser:
                 start, end = self._active_start, self._last_loud + 1
                 self._active_start = None
                 if self._peak >= peak_level:
-                    events += self._candidate(start, end, arrival, fallback=False)
+                    events += self._candidate(start, end, arrival, fallback=False, upto=idx + self._lag + 1)
             elif idx - self._active_start >= max_n:
                 start = self._active_start
                 self._active_start = idx + 1
                 if self._peak >= peak_level:
-                    events += self._candidate(start, idx + 1, arrival, fallback=True)
+                    events += self._candidate(start, idx + 1, arrival, fallback=True, upto=idx + self._lag + 1)
         return events
 
-    def _candidate(self, start: int, end: int, arrival: float, fallback: bool) -> list[LiveEvent]:
+    def _candidate(self, start: int, end: int, arrival: float, fallback: bool,
+                   upto: int | None = None) -> list[LiveEvent]:
+        """Decide the movement [start, end) (absolute sample indices); ``upto`` is the index after the
+        sample that completed the decision (the quiet after the movement plus the energy lag), whose time
+        is the event's ``decided``. Nothing depends on how the stream was chunked."""
         cfg, rate = self.config, self.rate_hz
         if end - start < cfg.min_active_s * rate:
             return []
         ctx = int(round(cfg.context_s * rate))
-        written = self._buf.written  # samples after the movement (the energy lag) are useful context too
+        written = self._buf.written
+        upto = min(written, upto or written)
         lo = max(start - ctx, written - len(self._buf))
         t_all, x_all = self._buf.latest(written - lo)
+        decided = float(t_all[upto - 1 - lo])
+        keep = min(upto, end + ctx) - lo  # as much context after the movement as before it
+        t_all, x_all = t_all[:keep], x_all[:keep]
         t_move_start = float(t_all[max(0, start - lo)])
         t_move_end = float(t_all[max(0, end - 1 - lo)])
         self._duration = (end - start) / rate
@@ -295,7 +360,8 @@ class LiveRecogniser:
             return []
         self._last_event_end = t_move_end
         ev = LiveEvent(str(pred.label), float(pred.confidence), time.time(), scores,
-                       float(t_all[a]), float(t_all[b - 1]), arrival, 0.0, fallback)
+                       float(t_all[a]), float(t_all[b - 1]), arrival, 0.0, fallback,
+                       t_move_start, t_move_end, decided)
         ev.emitted = self.clock()
         if self.on_event is not None:
             self.on_event(ev)
