@@ -19,6 +19,8 @@ BENCHMARKS: dict[str, tuple[str, str, list[str]]] = {
     "plot": ("studio.ui.bench_plot", "live plot fps, CPU share and drops at 9 ch x 200 Hz", ["--seconds", "2"]),
     "parsers": ("studio.devices.bench_parsers", "parser throughput and 1 kHz pty loss", ["--seconds", "2"]),
     "enrol": ("studio.commands.bench_enrol", "take-to-recogniser time, idle false triggers", ["--short"]),
+    "live": ("studio.commands.bench_live", "stream spotting: right/wrong/missed, false triggers per hour (simulated "
+             "and real ordinary movement), movement-end latency, replay speed", ["--short"]),
     "kernels": ("studio.recognition.bench_kernels", "kernel features: transform, fit, add_take ms on one core",
                 ["--iterations", "20"]),
     "latency": ("studio.commands.bench_latency", "end-to-end gesture latency p50/p95/max", ["--seconds", "10"]),

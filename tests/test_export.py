@@ -289,7 +289,7 @@ rec = Recogniser(model)
 rng = np.random.default_rng(0)
 for name in ("tap", "twist"):
     rec.set_class(name, name, [synth.render_gesture(name, rng) for _ in range(2)], 100.0)
-rec.calibrate_default(n=4)
+rec.calibrate_default()
 print(type(model).__name__, rec.predict(synth.render_gesture("twist", rng), 100.0).scores.keys() >= {"tap"},
       "torch" in sys.modules)
 """

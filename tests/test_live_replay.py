@@ -74,12 +74,40 @@ def test_replay_at_any_speed_gives_the_events_of_real_time(tmp_path, recogniser)
     for _, _, _, _, duration in fast[0]:
         assert 0.2 < duration < 3.0  # in the recording's own seconds, not a fraction of them
     for _, _, end, decided in fast[1]:
-        assert end + 0.25 <= decided < end + 0.4  # decided after the quiet that ends a movement
+        assert end < decided < end + 0.4  # decided after the quiet that ends a movement
 
 
 class AcceptAll:
+    """Accepts every window as a shake, with evidence ``similarity`` against the line at 0.5."""
+
+    def __init__(self, similarity: float = 1.0) -> None:
+        self.similarity = similarity
+        self.calls = 0
+
     def predict(self, window, rate_hz, channels):
-        return SimpleNamespace(label="shake", confidence=0.9, scores={"shake": 0.9}, rejected=False)
+        self.calls += 1
+        return SimpleNamespace(label="shake", confidence=0.9, scores={"shake": 0.9}, rejected=False,
+                               similarity=self.similarity, threshold=0.5)
+
+
+@pytest.mark.parametrize("similarity, early", [(1.0, True), (0.55, False)])
+def test_a_clear_gesture_fires_before_the_full_quiet_gap_and_only_once(similarity, early):
+    sim = SimulatedIMU(RATE, seed=6, realtime=False)
+    sim.open()
+    rec = AcceptAll(similarity)
+    live = LiveRecogniser(rec, RATE)
+    for _ in range(int(1.5 * RATE / sim.chunk)):
+        live.feed(sim.read())
+    sim.perform("circle_cw")
+    for _ in range(int(4 * RATE / sim.chunk)):
+        live.feed(sim.read())
+    assert [e.gesture for e in live.events] == ["shake"]
+    waited = live.events[0].decided - live.events[0].move_end
+    cfg = live.config
+    if early:  # clear evidence: out after the short quiet, not the full gap
+        assert waited < cfg.gap_s and rec.calls == 1
+    else:  # borderline evidence: a first look, then the usual decision after the full gap
+        assert waited >= cfg.gap_s and rec.calls == 2
 
 
 def test_flush_decides_a_movement_the_stream_ends_in():

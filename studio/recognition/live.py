@@ -47,6 +47,13 @@ class LiveConfig:
     floor_s: float = 8.0
     floor_percentile: float = 30.0
     gap_s: float = nucleus.GAP_S  # quiet this long ends the movement
+    # Early decision: after only ``early_gap_s`` of quiet the movement so far is classified once; if it
+    # is clearly a gesture (evidence at least ``early_margin`` above the acceptance line) the event goes
+    # out then, without waiting for the full gap (the rest of the movement, if it goes on, is covered by
+    # the refractory period). Otherwise the movement is decided as usual when the gap is complete.
+    # early_gap_s = 0 turns it off.
+    early_gap_s: float = 0.06
+    early_margin: float = 0.15
     min_active_s: float = 0.12  # shorter bursts (knocks, sensor glitches) are ignored
     max_active_s: float = 3.0  # a movement going on this long is cut here (gestures last < 2.5 s)
     # Classify such a cut-off piece? Off by default: continuous movement (walking, fidgeting on and on) is
@@ -180,6 +187,7 @@ class LiveRecogniser:
             self._hist_n = 0
             self._levels: tuple[float, float, float] | None = None  # (on, off, peak) once the floor is known
             self._peak = 0.0  # highest energy of the movement in progress
+            self._early_fired = False  # the movement in progress was already reported by an early decision
             self._duration = 0.0  # of the movement being classified
 
     def __call__(self, chunk: Chunk) -> None:
@@ -282,6 +290,7 @@ class LiveRecogniser:
     def _segment_piece(self, base: int, energy: np.ndarray, arrival: float) -> list[LiveEvent]:
         cfg, rate = self.config, self.rate_hz
         gap_n = max(1, int(round(cfg.gap_s * rate)))
+        early_n = int(round(cfg.early_gap_s * rate))
         max_n = int(round(cfg.max_active_s * rate))
         events: list[LiveEvent] = []
         on_level, off_level, peak_level = self._levels
@@ -290,15 +299,24 @@ class LiveRecogniser:
             if self._active_start is None:
                 if e >= on_level:
                     self._active_start, self._last_loud, self._peak = idx, idx, e
+                    self._early_fired = False
                 continue
             if e >= off_level:
                 self._last_loud = idx
                 self._peak = max(self._peak, e)
-            if idx - self._last_loud >= gap_n:
+            quiet = idx - self._last_loud
+            if quiet >= gap_n:
                 start, end = self._active_start, self._last_loud + 1
                 self._active_start = None
-                if self._peak >= peak_level:
+                if self._early_fired:
+                    self._early_done(start, end)
+                elif self._peak >= peak_level:
                     events += self._candidate(start, end, arrival, fallback=False, upto=idx + self._lag + 1)
+            elif (quiet == early_n and 0 < early_n < gap_n and not self._early_fired
+                  and self._peak >= peak_level):
+                events += self._candidate(self._active_start, self._last_loud + 1, arrival, fallback=False,
+                                          upto=idx + self._lag + 1, early=True)
+                self._early_fired = bool(events)
             elif idx - self._active_start >= max_n:
                 start = self._active_start
                 self._active_start = idx + 1
@@ -306,11 +324,20 @@ class LiveRecogniser:
                     events += self._candidate(start, idx + 1, arrival, fallback=True, upto=idx + self._lag + 1)
         return events
 
+    def _early_done(self, start: int, end: int) -> None:
+        """A movement reported early has ended: it counts for rhythm, and the refractory period runs
+        from its real end."""
+        t = self._buf.latest(self._buf.written - max(start, self._buf.written - len(self._buf)))[0]
+        t_start, t_end = float(t[0]), float(t[min(len(t), end - start) - 1])
+        self._recent.append((t_start, (end - start) / self.rate_hz))
+        self._last_event_end = max(self._last_event_end, t_end)
+
     def _candidate(self, start: int, end: int, arrival: float, fallback: bool,
-                   upto: int | None = None) -> list[LiveEvent]:
+                   upto: int | None = None, early: bool = False) -> list[LiveEvent]:
         """Decide the movement [start, end) (absolute sample indices); ``upto`` is the index after the
         sample that completed the decision (the quiet after the movement plus the energy lag), whose time
-        is the event's ``decided``. Nothing depends on how the stream was chunked."""
+        is the event's ``decided``. Nothing depends on how the stream was chunked. ``early``: a first
+        look before the full gap; it reports nothing unless the movement is clearly a gesture."""
         cfg, rate = self.config, self.rate_hz
         if end - start < cfg.min_active_s * rate:
             return []
@@ -325,19 +352,11 @@ class LiveRecogniser:
         t_move_start = float(t_all[max(0, start - lo)])
         t_move_end = float(t_all[max(0, end - 1 - lo)])
         self._duration = (end - start) / rate
-        if not fallback:
-            self._recent.append((t_move_start, self._duration))
-        if t_move_start - self._last_event_end < cfg.refractory_s:
-            self._report(None, 0.0, {}, False, "refractory", t_all)
-            return []
-        if not fallback and (t_move_start < self._rhythm_until or self._rhythmic()):
-            self._rhythm_until = t_move_start + cfg.rhythm_hold_s  # e.g. two steps merged into one
-            self._report(None, 0.0, {}, False, "rhythmic", t_all)
-            return []
-        if fallback and not cfg.classify_long:
-            # What follows closely is more of the same activity: the refractory period covers it too.
-            self._last_event_end = max(self._last_event_end, t_move_end)
-            self._report(None, 0.0, {}, False, "too-long", t_all)
+        if early:  # only a first look: anything doubtful waits for the full decision, which says why
+            if (t_move_start - self._last_event_end < cfg.refractory_s or t_move_start < self._rhythm_until
+                    or self._rhythmic(extra=(t_move_start, self._duration))):
+                return []
+        elif self._skip(t_move_start, t_move_end, fallback, t_all):
             return []
         # A window longer than the model's is cut to the part centred on the nucleus; a shorter one goes
         # whole (the model's preprocessing pads it symmetrically, which centres the movement too).
@@ -355,6 +374,8 @@ class LiveRecogniser:
             window = window[:, self._model_cols]
         pred = self.recogniser.predict(window, rate, self._model_channels)
         scores = {k: float(v) for k, v in getattr(pred, "scores", {}).items()}
+        if early and (pred.label is None or pred.rejected or not self._clear(pred)):
+            return []
         if pred.label is None or pred.rejected:
             self._report(pred.label, pred.confidence, scores, True, "rejected", t_all[a:b])
             return []
@@ -370,11 +391,39 @@ class LiveRecogniser:
         self._report(ev.gesture, ev.confidence, scores, False, "event", t_all[a:b])
         return [ev]
 
-    def _rhythmic(self) -> bool:
+    def _skip(self, t_move_start: float, t_move_end: float, fallback: bool, t_all: np.ndarray) -> bool:
+        """Whether a movement is not classified (refractory, rhythmic, too long); reports why."""
+        cfg = self.config
+        if not fallback:
+            self._recent.append((t_move_start, self._duration))
+        if t_move_start - self._last_event_end < cfg.refractory_s:
+            self._report(None, 0.0, {}, False, "refractory", t_all)
+            return True
+        if not fallback and (t_move_start < self._rhythm_until or self._rhythmic()):
+            self._rhythm_until = t_move_start + cfg.rhythm_hold_s  # e.g. two steps merged into one
+            self._report(None, 0.0, {}, False, "rhythmic", t_all)
+            return True
+        if fallback and not cfg.classify_long:
+            # What follows closely is more of the same activity: the refractory period covers it too.
+            self._last_event_end = max(self._last_event_end, t_move_end)
+            self._report(None, 0.0, {}, False, "too-long", t_all)
+            return True
+        return False
+
+    def _clear(self, pred) -> bool:
+        """Evidence far enough above the acceptance line for an early decision (a recogniser that does
+        not say how far: its acceptance is enough)."""
+        similarity, threshold = getattr(pred, "similarity", None), getattr(pred, "threshold", None)
+        if similarity is None or threshold is None:
+            return True
+        return float(similarity) >= float(threshold) + self.config.early_margin
+
+    def _rhythmic(self, extra: tuple[float, float] | None = None) -> bool:
         k = self.config.rhythm_count
-        if k < 3 or len(self._recent) < k:
+        recent = list(self._recent) + ([extra] if extra else [])
+        if k < 3 or len(recent) < k:
             return False
-        starts, durations = np.array(list(self._recent)[-k:]).T
+        starts, durations = np.array(recent[-k:]).T
         intervals = np.diff(starts)
         if intervals.max() > self.config.rhythm_max_interval_s:
             return False

@@ -426,12 +426,13 @@ class Recogniser:
     def calibrated(self) -> bool:
         return self._neg_windows is not None
 
-    def calibrate_default(self, n: int = 40, seed: int = 0) -> None:
-        """Calibrate on generated ordinary movement (idle, fidgeting, sway) when the user has none."""
-        from studio import synth
+    def calibrate_default(self, seed: int = 0) -> None:
+        """Calibrate on ordinary movement when the user has recorded none: generated (holding still,
+        fidgeting, walking) and real (BasicMotions' train part), cut as live segmentation cuts it
+        (:func:`studio.recognition.negatives.default_negatives`)."""
+        from studio.recognition.negatives import RATE, default_negatives
 
-        rng = np.random.default_rng(seed)
-        self.calibrate([synth.render_idle(rng, 3.0) for _ in range(n)], 100.0)
+        self.calibrate(default_negatives(seed), RATE)
 
     # -- thresholds ---------------------------------------------------------------------------------------
     @property

@@ -109,3 +109,14 @@ def token_weights(energy: np.ndarray, token_len: int) -> np.ndarray:
     w = np.nan_to_num(energy[: n * token_len]).reshape(n, token_len).mean(axis=1)
     total = w.sum()
     return w / total if total > 0 else np.full(n, 1.0 / n)
+
+
+def auto_trim(samples: np.ndarray, rate_hz: float, channels: tuple[str, ...] = CANONICAL_CHANNELS,
+              margin_s: float = 0.15) -> tuple[int, int] | None:
+    """Trim marks around a take's movement (its nucleus plus a small margin), or None if nothing moved:
+    what the recorder and the library's Auto-trim store."""
+    core = find_nucleus(np.asarray(samples, np.float32), rate_hz, channels)
+    if core is None:
+        return None
+    pad = int(round(margin_s * rate_hz))
+    return max(0, core[0] - pad), min(len(samples), core[1] + pad)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from studio.outputs import OutputError, parse_combo
 from studio.outputs.osc import check_address
 from studio.project import ProjectError
-from studio.signals import nucleus
+from studio.signals.nucleus import auto_trim
 from studio.ui import undo
 from studio.ui.a11y import describe
 from studio.ui.project_model import ProjectModel
@@ -30,16 +30,6 @@ from studio.ui.thumbnails import colour_icon, take_thumbnail
 ROLE_ID = Qt.ItemDataRole.UserRole
 MESSAGE_MS = 8000  # a refused edit's reason stays this long (or until the next edit or selection)
 THUMB_ROW_PX = 96  # one row of take thumbnails (56 px picture, caption, spacing)
-
-
-def auto_trim(samples: np.ndarray, rate_hz: float, channels: tuple[str, ...], margin_s: float = 0.15
-              ) -> tuple[int, int] | None:
-    """Trim marks around the movement's nucleus plus a small margin, or None if nothing moved."""
-    core = nucleus.find_nucleus(np.asarray(samples, np.float32), rate_hz, channels)
-    if core is None:
-        return None
-    pad = int(round(margin_s * rate_hz))
-    return max(0, core[0] - pad), min(len(samples), core[1] + pad)
 
 
 def take_number(project, take) -> int:  # noqa: ANN001 - a Project and one of its takes

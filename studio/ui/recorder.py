@@ -21,7 +21,7 @@ from studio.signals import nucleus
 from studio.ui import undo
 from studio.ui.a11y import describe
 from studio.ui.device_controller import DeviceController
-from studio.ui.library_panel import auto_trim
+from studio.signals.nucleus import auto_trim
 from studio.ui.project_model import ProjectModel
 from studio.ui.settings import AppSettings
 from studio.ui.take_view import TakeView
