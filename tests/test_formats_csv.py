@@ -114,3 +114,40 @@ def test_random_bytes_never_raise(data):
 
 def test_detect_format_recognises_csv():
     assert detect_format(b"aX,aY,aZ\r\n0,0,1\r\n0,0,1\r\n") == "csv"
+
+
+def test_status_lines_that_look_like_headers_do_not_remap_the_columns():
+    p = CsvLineParser()
+    data = b"".join(b"%d,0.01,0.02,0.98,1,2,3\n" % (10 * i) for i in range(4))
+    out = p.feed(b"t_ms,ax,ay,az,gx,gy,gz\n" + data[:50])
+    out += p.feed(data[50:] + b"Calibrating gyro offsets for gx gy gz\n" + data + b"accel ax ay az ok\n" + data)
+    assert len(out) == 12 and all(s.values == pytest.approx((0.01, 0.02, 0.98, 1, 2, 3)) for s in out)
+    assert p.errors == 2 and p.text_lines == 3
+    # a real header after a reset still re-maps, once data that fits it follows
+    out = p.feed(b"ax,ay,az\n0,0,1\n0,0,1\n")
+    assert [s.values[:3] for s in out] == [(0, 0, 1)] * 2 and p.header == ("ax", "ay", "az")
+
+
+def test_data_of_another_length_that_keeps_coming_remaps_positionally():
+    p = CsvLineParser(acc_unit="g")
+    p.feed(b"ax,ay,az,gx,gy,gz\n0,0,1,1,2,3\n")
+    out = p.feed(b"0,0,1\n" * 5)  # the board now sends accelerometer only, without a header
+    assert len(out) == 3 and p.errors == 2 and p.channels == ("acc_x", "acc_y", "acc_z")
+
+
+def test_units_are_decided_over_several_lines_not_from_a_partial_first_line():
+    p = CsvLineParser()
+    out = p.feed(b"12,-0.02,0.998\n" + b"0.01,-0.02,0.998\n" * 10)  # the tail of "0.012,...": 12 looks like m/s^2
+    assert p.acc_unit_chosen == "g" and "median" in p.unit_reason
+    assert out[-1].values[2] == pytest.approx(0.998)
+    p = CsvLineParser()
+    out = p.feed(b"10,-20,998\n" * 6)
+    assert p.acc_unit_chosen == "mg" and out[-1].values[2] == pytest.approx(0.998)
+
+
+@pytest.mark.parametrize("bad", [b"inf", b"-inf", b"1e39", b"2e6"])
+def test_infinite_or_absurd_values_are_parse_errors(bad, recwarn):
+    p = CsvLineParser(acc_unit="g")
+    out = p.feed(b"0,0,1\n0,%s,1\n0,0,1\n" % bad)
+    assert len(out) == 2 and p.errors == 1
+    assert not [w for w in recwarn if "overflow" in str(w.message)]

@@ -56,6 +56,19 @@ def test_unknown_type_with_good_crc_is_skipped_not_an_error():
     assert len(out) == 1 and parser.errors == 0 and parser.unknown_frames == 1
 
 
+def test_unknown_or_malformed_frames_never_move_the_sequence_or_clock():
+    """A frame of a type this version does not know (or a known type with a bad payload) carries counters
+    from somewhere else: they must not shift the unwrapping of the stream's own."""
+    parser = FrameParser()
+    first = parser.feed(encode_imu6(0xFFF0, 0xFFFF0000, [(0,) * 6]))
+    parser.feed(encode(99, 0x0005, 0x00000010, b"newer firmware"))  # would look like a wrap of both
+    parser.feed(encode(1, 0x0006, 0x00000020, b"\x01"))  # IMU6 with a truncated payload: an error
+    after = parser.feed(encode_imu6(0xFFF1, 0xFFFF2710, [(0,) * 6]))
+    assert after[0].seq == first[0].seq + 1
+    assert math.isclose(after[0].t - first[0].t, 0.01, abs_tol=1e-9)
+    assert parser.unknown_frames == 1 and parser.errors == 1
+
+
 def test_corrupt_crc_and_bad_length_payload_are_counted():
     good = encode_imu6(1, 0, [(1,) * 6])
     bad = bytearray(good)

@@ -71,8 +71,8 @@ def load_recording(path: str | Path, rate_hz: float = 100.0, acc_unit: str = "g"
                 skipped += bool(line.strip())
         t, data, seq = np.array(times, np.float64), np.array(rows, np.float32).reshape(-1, 6), np.array(seqs)
     else:
-        parser = CsvLineParser(acc_unit=acc_unit, time_unit="auto")
-        samples = parser.feed(raw + b"\n")
+        parser = CsvLineParser(acc_unit=acc_unit, time_unit="auto", partial_first_line=False)
+        samples = parser.feed(raw + b"\n") + parser.flush()
         skipped = parser.errors
         data = np.array([s.values for s in samples], np.float32).reshape(-1, 6)
         has_t = bool(samples) and samples[0].t is not None

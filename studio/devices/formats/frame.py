@@ -12,7 +12,9 @@ and are unwrapped here. Payload types:
   value = raw * range / 32768.
 * 2 ACC3: ``acc_range_g u8, period_us u16`` then n × 3 int16 (a device without a gyroscope).
 
-Unknown types with a good CRC are skipped (newer firmware), not counted as errors. The parser looks for
+Unknown types with a good CRC are skipped and counted (``unknown_frames``: newer firmware), not as errors;
+only frames of known types with a well-formed payload move the sequence and clock unwrapping, so a frame
+this version cannot read never shifts the stream's counters. The parser looks for
 the sync bytes, waits for a whole frame, and on a bad CRC moves on by *one byte*, so a fake sync inside
 garbage never hides the next real frame.
 """
@@ -120,8 +122,12 @@ class FrameParser(BinaryParser):
             self.frames += 1
             payload = bytes(buf[HEADER_SIZE:end - 2])
             del buf[:end]
-            if not self._decode(ftype, self._seq(seq), self._time(t_us), payload, out):
+            if ftype not in (TYPE_IMU6, TYPE_ACC3):
+                self.unknown_frames += 1
+            elif not self._well_formed(ftype, payload):
                 self.errors += 1
+            else:
+                self._decode(ftype, self._seq(seq), self._time(t_us), payload, out)
         self.samples += len(out)
         return out
 
@@ -145,25 +151,23 @@ class FrameParser(BinaryParser):
             pos = buf.find(SYNC, pos + 1)
         return -1
 
-    def _decode(self, ftype: int, seq: int, t_us: int, payload: bytes, out: list[Sample]) -> bool:
+    @staticmethod
+    def _well_formed(ftype: int, payload: bytes) -> bool:
+        head, size = (_IMU6_HEAD, 12) if ftype == TYPE_IMU6 else (_ACC3_HEAD, 6)
+        return len(payload) >= head.size and (len(payload) - head.size) % size == 0
+
+    def _decode(self, ftype: int, seq: int, t_us: int, payload: bytes, out: list[Sample]) -> None:
+        """Samples of a well-formed frame of a known type."""
         if ftype == TYPE_IMU6:
-            if len(payload) < _IMU6_HEAD.size or (len(payload) - _IMU6_HEAD.size) % 12:
-                return False
             acc_range, gyro_range, period = _IMU6_HEAD.unpack_from(payload)
             ka, kg = acc_range / 32768.0, gyro_range / 32768.0
             self.channels = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
             for i, (ax, ay, az, gx, gy, gz) in enumerate(struct.iter_unpack("<6h", payload[_IMU6_HEAD.size:])):
                 out.append(Sample((ax * ka, ay * ka, az * ka, gx * kg, gy * kg, gz * kg),
                                   (t_us + i * period) * 1e-6, seq + i))
-            return True
-        if ftype == TYPE_ACC3:
-            if len(payload) < _ACC3_HEAD.size or (len(payload) - _ACC3_HEAD.size) % 6:
-                return False
+        else:
             acc_range, period = _ACC3_HEAD.unpack_from(payload)
             ka = acc_range / 32768.0
             self.channels = ACC_ONLY
             for i, (ax, ay, az) in enumerate(struct.iter_unpack("<3h", payload[_ACC3_HEAD.size:])):
                 out.append(Sample((ax * ka, ay * ka, az * ka, NAN, NAN, NAN), (t_us + i * period) * 1e-6, seq + i))
-            return True
-        self.unknown_frames += 1
-        return True
