@@ -77,6 +77,31 @@ def test_websocket_client_receives_json_event():
     assert output.clients == 0
 
 
+def test_websocket_clients_that_send_stay_connected_and_closing_is_clean(caplog, capfd):
+    """A client sending its own heartbeat is read (and ignored), so its pongs are seen and the keepalive
+    never drops it; closing with it connected ends its connection without stray asyncio errors."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    output = WebSocketOutput(port=0, ping_interval=0.1, ping_timeout=0.3)
+    output.start()
+    try:
+        with connect(f"ws://127.0.0.1:{output.port}") as client:
+            for i in range(200):  # far more than the server's incoming queue holds unread
+                client.send(json.dumps({"type": "heartbeat", "n": i}))
+            time.sleep(1.0)  # several keepalive rounds: an unanswered ping would drop the client
+            output.send(GestureEvent("wave", 0.9, t=1.0))
+            assert json.loads(client.recv(timeout=5))["gesture"] == "wave"
+            assert output.clients == 1
+            output.close()
+            with pytest.raises(ConnectionClosed):
+                client.recv(timeout=5)
+    finally:
+        output.close()
+    logged = caplog.text + capfd.readouterr().err
+    assert "Task was destroyed" not in logged and "no running event loop" not in logged
+
+
 def test_websocket_port_in_use_is_reported_not_raised():
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))

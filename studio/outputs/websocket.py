@@ -2,7 +2,9 @@
 
 Web pages and TouchDesigner connect to ``ws://127.0.0.1:8765`` and receive
 ``{"type": "gesture", "gesture": "wave", "confidence": 0.93, "t": 1764100000.1, "scores": {...}}``.
-The server runs an asyncio loop in its own daemon thread, so recognition never waits on a client.
+The server runs an asyncio loop in its own daemon thread, so recognition never waits on a client. What
+clients send (an app-level heartbeat, anything) is read and ignored, so their keepalive pings are always
+answered; closing says goodbye to every client and ends the loop's tasks before the thread ends.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ class WebSocketOutput(Output):
 
     name = "WebSocket"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 8765, allow_remote: bool = False,
+                 ping_interval: float = 20.0, ping_timeout: float = 20.0) -> None:
         if not allow_remote and not is_loopback(host):
             raise OutputError(f"A WebSocket server on {host} is reachable from other computers; "
                               "allow remote outputs to do that.")
@@ -31,6 +34,7 @@ class WebSocketOutput(Output):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server = None
         self._thread: threading.Thread | None = None
+        self._keepalive = (ping_interval, ping_timeout)
 
     @property
     def clients(self) -> int:
@@ -57,6 +61,12 @@ class WebSocketOutput(Output):
                 return
             started.set()
             loop.run_forever()
+            # whatever is still running (a handler, a closing handshake) ends here, on its own loop
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
         thread = threading.Thread(target=main, name="websocket-output", daemon=True)
@@ -74,10 +84,17 @@ class WebSocketOutput(Output):
         from websockets.asyncio.server import serve
 
         async def handler(connection) -> None:
-            # Clients only listen; wait until they go so the server keeps them in its connection set.
-            await connection.wait_closed()
+            # Clients mostly listen; what they send is read and dropped (unread messages would stall
+            # the connection's reading, and with it the answers to keepalive pings).
+            try:
+                async for _message in connection:
+                    pass
+            except Exception:  # a client that vanishes mid-message is simply gone
+                pass
 
-        return await serve(handler, self.host, self.port)
+        interval, timeout = self._keepalive
+        return await serve(handler, self.host, self.port, ping_interval=interval, ping_timeout=timeout,
+                           close_timeout=1.0)
 
     def _explain(self, exc: BaseException) -> OutputError:
         if isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE:
@@ -114,12 +131,12 @@ class WebSocketOutput(Output):
         self._loop = self._thread = None
 
         async def shutdown() -> None:
-            self._server.close()
+            self._server.close()  # sends every client a close frame; each has close_timeout to answer
             await self._server.wait_closed()
 
         try:
-            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(5.0)
-        except Exception:  # closing is best effort; the daemon thread dies with the process anyway
+            asyncio.run_coroutine_threadsafe(shutdown(), loop).result(3.0)
+        except Exception:  # closing is best effort; the loop's remaining tasks are cancelled below
             pass
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5.0)
