@@ -223,3 +223,30 @@ def test_new_projects_and_projects_without_outputs_are_not_paused(tmp_path, wind
         p.add_gesture("wave")
     window.project.open(tmp_path / "plain.gesture")
     assert not window.outputs.paused and not window.outputs_paused.isVisible()
+
+
+def test_live_log_says_why_a_movement_was_not_taken_when_asked(window):
+    from studio.recognition.live import Candidate
+
+    view = window.live_view
+
+    def log() -> list[str]:
+        return [view.log.item(i).text() for i in range(view.log.count())]
+
+    walk = Candidate(None, 0.0, {}, False, "rhythmic", 10.0, 10.6, duration_s=0.4)
+    rejected = Candidate(None, 0.4, {"wave": 0.4, "shake": 0.1}, True, "rejected", 12.0, 13.0, duration_s=0.8)
+    view._on_candidate(walk)
+    view._on_candidate(rejected)
+    assert len(log()) == 1 and log()[0].endswith("none of these (closest wave)")
+    view.details_check.setChecked(True)
+    view._on_candidate(walk)
+    view._on_candidate(Candidate(None, 0.0, {}, False, "too-long", 20.0, 24.0, duration_s=3.0))
+    view._on_candidate(rejected)
+    newest = log()[:3]
+    assert newest[0].endswith("none of these (closest wave, 40%)")
+    assert "3.0 s not taken: went on longer than 3 s" in newest[1]
+    assert "0.4 s not taken: repeated at a steady rhythm" in newest[2]
+    event = _event("wave")
+    event.move_end, event.decided = 5.0, 5.1
+    view._on_event(event)  # the quiet waited for (100 ms of sample time) counts, not only the compute
+    assert view.result_detail.text() == "confidence 90% · 100 ms after the movement ended"

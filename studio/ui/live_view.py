@@ -9,8 +9,8 @@ import time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-    QSlider, QVBoxLayout, QWidget,
+    QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar,
+    QPushButton, QSlider, QVBoxLayout, QWidget,
 )
 
 from studio.ui.a11y import describe
@@ -22,6 +22,13 @@ from studio.ui.workers import Job
 
 ROLE_LOG = Qt.ItemDataRole.UserRole + 1  # a log line's colour role, re-applied on theme switches
 LOG_LIMIT = 200
+# Why a movement was not offered to the recogniser (LiveRecogniser's reasons), for "Show details".
+NOT_TAKEN = {
+    "rhythmic": "repeated at a steady rhythm (steps, running): ordinary activity",
+    "too-long": "went on longer than 3 s: ordinary activity",
+    "refractory": "came right after a recognised gesture",
+    "no-nucleus": "no clear movement in it",
+}
 
 
 class LiveView(QWidget):
@@ -53,7 +60,12 @@ class LiveView(QWidget):
         self._bars_layout = QVBoxLayout(self.bars_box)
         self._bars_widget: QWidget | None = None
         self.log = QListWidget()
+        self.log.setWordWrap(True)
         describe(self.log, "Recognition events", "Newest first.")
+        self.details_check = QCheckBox("Show details: movements not taken, and why")
+        describe(self.details_check, "Show details",
+                 "Also log movements that were not offered to the recogniser (steady rhythm, too long, right "
+                 "after a gesture) and the closest gesture of rejected ones.")
 
         self.sensitivity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100)
         self.sensitivity.setValue(int(round(service.sensitivity * 100)))
@@ -97,6 +109,7 @@ class LiveView(QWidget):
         log_box = QGroupBox("Events")
         lv = QVBoxLayout(log_box)
         lv.addWidget(self.log)
+        lv.addWidget(self.details_check)
 
         left = QVBoxLayout()
         left.addWidget(result_box)
@@ -197,7 +210,8 @@ class LiveView(QWidget):
         self.events_seen += 1
         self.result_label.setText(event.gesture)
         set_role(self.result_label, "ok")
-        self.result_detail.setText(f"confidence {event.confidence:.0%} · {event.latency_s * 1000:.0f} ms after "
+        felt = getattr(event, "felt_latency_s", event.latency_s)
+        self.result_detail.setText(f"confidence {event.confidence:.0%} · {felt * 1000:.0f} ms after "
                                    "the movement ended")
         self._show_scores(event.scores, event.gesture)
         self._log(f"✔ {event.gesture}  {event.confidence:.0%}", "ok")
@@ -209,7 +223,11 @@ class LiveView(QWidget):
             set_role(self.result_label, "faint")
             self.result_detail.setText(f"closest: {best} ({candidate.scores[best]:.0%})" if best else "")
             self._show_scores(candidate.scores, None)
-            self._log(f"✖ movement, none of these{f' (closest {best})' if best else ''}", "faint")
+            detail = f" (closest {best}, {candidate.scores[best]:.0%})" if best and self.details_check.isChecked() \
+                else f" (closest {best})" if best else ""
+            self._log(f"✖ movement, none of these{detail}", "faint")
+        elif candidate.reason in NOT_TAKEN and self.details_check.isChecked():
+            self._log(f"· movement of {candidate.duration_s:.1f} s not taken: {NOT_TAKEN[candidate.reason]}", "faint")
 
     def _on_sensitivity(self, value: int) -> None:
         self.sensitivity_label.setText(f"{value} %")
