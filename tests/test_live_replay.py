@@ -175,3 +175,17 @@ def test_live_ends_with_a_replay_and_prints_a_summary(show, tmp_path):
         assert all(r["gesture"] in GESTURES and r["movement_start"] < r["movement_end"] for r in records)
         runs[speed] = [(r["gesture"], r["movement_start"], r["movement_end"]) for r in records]
     assert runs["0"] == runs["10"]  # the same events at any replay speed (sample times from the recording)
+
+
+def test_expected_false_triggers_per_hour_follow_the_sensitivity(recogniser):
+    """The default calibration says how many movements ordinary movement offers per hour; the share of
+    its negatives accepted at a sensitivity gives the false triggers per hour to expect there."""
+    assert recogniser.offered_per_hour and recogniser.offered_per_hour > 0
+    curve = [recogniser.false_triggers_per_hour(s) for s in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert curve == sorted(curve) and curve[2] < curve[-1]
+    evidence = recogniser.negative_evidence()
+    assert len(evidence) == len(recogniser._neg_windows[0])
+    rec = Recogniser(ShapeModel())
+    rec.set_class("shake", "shake it", [synth.render_gesture("shake", np.random.default_rng(0), RATE)], RATE)
+    rec.calibrate([synth.render_idle(np.random.default_rng(1), 3.0, RATE)], RATE)
+    assert rec.false_triggers_per_hour() is None  # windows without a rate of offered movements

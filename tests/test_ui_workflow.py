@@ -163,6 +163,8 @@ def test_calibration_reports_false_triggers(studio, qtbot):
     assert window.live_view.start_calibration(seconds=20)
     qtbot.waitUntil(lambda: "per 10 minutes" in window.live_view.calibration_label.text(), timeout=30000)
     assert len(window.project.project.negatives()) == 1
+    # the slider reads in false triggers per hour, estimated on the user's own movement now
+    qtbot.waitUntil(lambda: "false/h" in window.live_view.sensitivity_label.text(), timeout=30000)
     assert window.live_view.calibrate_button.isEnabled()
 
 

@@ -68,24 +68,43 @@ def basic_motions_train() -> list[np.ndarray]:
 
 
 @lru_cache(maxsize=4)
-def _default_negatives(seed: int) -> tuple[np.ndarray, ...]:
+def _default_negatives(seed: int) -> tuple[tuple[np.ndarray, ...], float]:
     from studio import synth
     from studio.synth.idle import IDLE_KINDS
 
     rng = np.random.default_rng(seed)
     raw = [synth.render_idle(rng, 3.0, RATE) for _ in range(RAW_WINDOWS)]
     proposed: list[np.ndarray] = []
-    for kind in IDLE_KINDS:
-        for _ in range(2):
-            proposed += proposed_windows(synth.render_idle(rng, 60.0, RATE, kind=kind))
-    for x in basic_motions_train():
+    seconds = 0.0
+    streams = [synth.render_idle(rng, 60.0, RATE, kind=kind) for kind in IDLE_KINDS for _ in range(2)]
+    for x in streams + basic_motions_train():
         proposed += proposed_windows(x)
+        seconds += len(x) / RATE
+    offered_per_hour = len(proposed) * 3600.0 / seconds
     room = MAX_WINDOWS - len(raw)
     if len(proposed) > room:
         proposed = [proposed[i] for i in sorted(rng.choice(len(proposed), room, replace=False))]
-    return tuple(raw + proposed)
+    return tuple(raw + proposed), offered_per_hour
 
 
 def default_negatives(seed: int = 0) -> list[np.ndarray]:
     """Windows of ordinary movement at :data:`RATE`, canonical channels (computed once per process)."""
-    return list(_default_negatives(int(seed)))
+    return list(_default_negatives(int(seed))[0])
+
+
+def default_offered_per_hour(seed: int = 0) -> float:
+    """How many movements live segmentation offers the recogniser per hour of that ordinary movement."""
+    return _default_negatives(int(seed))[1]
+
+
+def calibration_windows(x: np.ndarray, rate_hz: float, channels, window_s: float) -> tuple[list[np.ndarray], float]:
+    """A user's recording of ordinary movement as calibration negatives: overlapping ``window_s`` windows
+    plus the movements live segmentation would offer; returns (windows, movements offered per hour)."""
+    window = max(1, int(round(window_s * rate_hz)))
+    step = max(1, window // 2)
+    windows = [x[i:i + window] for i in range(0, max(1, len(x) - window + 1), step)]
+    proposed = proposed_windows(x, rate_hz, channels)
+    per_hour = len(proposed) * 3600.0 / max(len(x) / rate_hz, 1e-9)
+    if not set(channels) <= set(CANONICAL_CHANNELS):
+        proposed = []  # those come without the extra axes; the overlapping windows cover this recording
+    return windows + proposed, per_hour

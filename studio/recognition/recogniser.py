@@ -110,6 +110,7 @@ class Recogniser:
         self._kernel_cache: dict[tuple, np.ndarray] = {}  # (kernel fit, take key) -> raw kernel features
         self._kernel_fit = 0  # counts kernel refits (cached kernel features belong to one fit)
         self._neg_windows: tuple | None = None  # calibration negatives: (windows, rate, channels)
+        self.offered_per_hour: float | None = None  # movements live segmentation offers per hour of them
         self._neg_emb: dict[str, object] = {}  # their encoder embeddings and raw kernel features
         self._neg: dict[str, dict[str, float]] = {}  # class -> source -> level
         self.weights = {s: w for s, w in DEFAULT_WEIGHTS.items() if s in self.sources}
@@ -395,10 +396,14 @@ class Recogniser:
             for s, acc in self.loo_accuracy.items():
                 self.weights[s] = max(MIN_WEIGHT, acc - chance)
 
-    def calibrate(self, negatives, rate_hz: float = 100.0, channels=CANONICAL_CHANNELS) -> None:
-        """Learn what ordinary movement (not a gesture) looks like from ``negatives`` (list of (T, C))."""
+    def calibrate(self, negatives, rate_hz: float = 100.0, channels=CANONICAL_CHANNELS,
+                  offered_per_hour: float | None = None) -> None:
+        """Learn what ordinary movement (not a gesture) looks like from ``negatives`` (list of (T, C)).
+        ``offered_per_hour``: how many movements live segmentation offers the recogniser per hour of that
+        movement, for :meth:`false_triggers_per_hour`."""
         negatives = [np.asarray(n, np.float32) for n in negatives]
         with self._lock:
+            self.offered_per_hour = offered_per_hour if negatives else None
             self._neg_windows = (negatives, float(rate_hz), tuple(channels)) if negatives else None
             self._neg_emb = {}
             self._dirty = True
@@ -422,6 +427,35 @@ class Recogniser:
             self._neg[n] = {s: float(np.percentile(v[:, k], NEG_PERCENTILE)) for s, v in scores.items()
                             if np.all(np.isfinite(v[:, k]))}
 
+    def negative_evidence(self) -> np.ndarray:
+        """Evidence A of every calibration negative for the class it ranks first: what live recognition
+        compares with the threshold (empty without negatives or classes)."""
+        with self._lock:
+            self._refresh()
+            if self._neg_windows is None or not self._classes or not self._neg_emb:
+                return np.zeros(0)
+            ker = self._neg_emb.get("kernel")
+            scores = self._source_scores(self._neg_emb.get("encoder"), ker)
+            fused = self._fuse(self._rank(scores, ker))
+            names = list(self._classes)
+            best = fused.argmax(1) if len(names) > 1 else np.zeros(len(fused), int)
+            out = np.empty(len(fused))
+            for k in set(best.tolist()):
+                rows = best == k
+                out[rows] = self._evidence({s: v[rows] for s, v in scores.items()}, k, names[k])
+            return out
+
+    def false_triggers_per_hour(self, sensitivity: float | None = None) -> float | None:
+        """Expected false triggers per hour of the calibration movement at ``sensitivity`` (default: the
+        current one): movements offered per hour times the share of the negatives that would be accepted.
+        None when the calibration does not say how many movements it offers."""
+        rate = getattr(self, "offered_per_hour", None)
+        evidence = self.negative_evidence() if rate is not None else np.zeros(0)
+        if rate is None or not evidence.size:
+            return None
+        s = self._sensitivity if sensitivity is None else float(np.clip(sensitivity, 0.0, 1.0))
+        return float(rate * np.mean(evidence >= 1.0 - s))
+
     @property
     def calibrated(self) -> bool:
         return self._neg_windows is not None
@@ -430,9 +464,9 @@ class Recogniser:
         """Calibrate on ordinary movement when the user has recorded none: generated (holding still,
         fidgeting, walking) and real (BasicMotions' train part), cut as live segmentation cuts it
         (:func:`studio.recognition.negatives.default_negatives`)."""
-        from studio.recognition.negatives import RATE, default_negatives
+        from studio.recognition.negatives import RATE, default_negatives, default_offered_per_hour
 
-        self.calibrate(default_negatives(seed), RATE)
+        self.calibrate(default_negatives(seed), RATE, offered_per_hour=default_offered_per_hour(seed))
 
     # -- thresholds ---------------------------------------------------------------------------------------
     @property

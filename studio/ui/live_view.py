@@ -127,6 +127,8 @@ class LiveView(QWidget):
         service.state_changed.connect(self.state_label.setText)
         service.state_changed.connect(lambda _text: self._set_busy(self._busy))
         service.classes_changed.connect(self.rebuild_bars)
+        service.classes_changed.connect(self._sensitivity_text)
+        service.state_changed.connect(lambda _text: self._sensitivity_text())
         service.event.connect(self._on_event)
         service.live_enabled_changed.connect(lambda on: self.result_detail.setText(
             "Perform a gesture." if on else "Live recognition is stopped: Ctrl+L starts it."))
@@ -230,9 +232,20 @@ class LiveView(QWidget):
             self._log(f"· movement of {candidate.duration_s:.1f} s not taken: {NOT_TAKEN[candidate.reason]}", "faint")
 
     def _on_sensitivity(self, value: int) -> None:
-        self.sensitivity_label.setText(f"{value} %")
         self.service.set_sensitivity(value / 100.0)
         self.settings.sensitivity = value / 100.0
+        self._sensitivity_text()
+
+    def _sensitivity_text(self) -> None:
+        """The slider in words: its position and the false triggers per hour to expect there, estimated
+        on the movement rejection was calibrated on."""
+        value = self.sensitivity.value()
+        recogniser = self.service.recogniser
+        per_hour = recogniser.false_triggers_per_hour(value / 100.0) if recogniser is not None else None
+        self.sensitivity_label.setText(f"{value} %" if per_hour is None else f"{value} % · ≈ {per_hour:.1f} false/h")
+        self.sensitivity_label.setToolTip(
+            "" if per_hour is None else "Expected false triggers per hour of ordinary movement at this setting, "
+            "estimated on the movement rejection was calibrated on (yours once you calibrate).")
 
     # -- calibration and refine ----------------------------------------------------------------
     def _set_busy(self, busy: bool, text: str = "") -> None:

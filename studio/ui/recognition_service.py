@@ -312,12 +312,18 @@ class RecognitionService(QObject):
         window_s = getattr(model, "window_s", 2.56)
 
         def work(progress, should_stop):  # noqa: ANN001, ANN202
+            from studio.recognition.negatives import calibration_windows
+
             for rate in {n.rate_hz for n in negatives}:
-                window = int(round(window_s * rate))
-                step = max(1, window // 2)
-                windows = [n.samples[i:i + window] for n in negatives if n.rate_hz == rate
-                           for i in range(0, max(1, len(n.samples) - window + 1), step)]
-                recogniser.calibrate(windows, rate, tuple(negatives[0].channels))
+                same = [n for n in negatives if n.rate_hz == rate]
+                windows, offered = [], 0.0
+                for n in same:
+                    w, per_hour = calibration_windows(n.samples, rate, tuple(n.channels), window_s)
+                    windows += w
+                    offered += per_hour * len(n.samples)
+                seconds = sum(len(n.samples) for n in same)
+                recogniser.calibrate(windows, rate, tuple(negatives[0].channels),
+                                     offered_per_hour=offered / max(seconds, 1))
             return len(negatives)
 
         job = Job(work, self)
@@ -346,9 +352,10 @@ class RecognitionService(QObject):
         def work(progress, should_stop):  # noqa: ANN001, ANN202
             from studio.recognition.live import LiveRecogniser
 
-            step = max(1, window // 2)
-            windows = [samples[i:i + window] for i in range(0, max(1, len(samples) - window + 1), step)]
-            recogniser.calibrate(windows, rate_hz, channels)
+            from studio.recognition.negatives import calibration_windows
+
+            windows, offered = calibration_windows(samples, rate_hz, channels, window / rate_hz)
+            recogniser.calibrate(windows, rate_hz, channels, offered_per_hour=offered)
             progress(0.5)
             replay = LiveRecogniser(recogniser, rate_hz=rate_hz, channels=channels)
             t = np.arange(len(samples)) / rate_hz
