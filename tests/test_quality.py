@@ -127,3 +127,14 @@ def test_joint_and_feature_spaces_can_differ(rng):
     report = quality.assess(takes, texts)
     assert report.labels == ["x", "y", "z"] and report.loo_accuracy == 1.0
     assert report.points.shape == (6, 2) and set(report.proto_points) == {"x", "y"}
+
+
+def test_tradeoff_counts_missed_takes_and_false_triggers_along_the_slider():
+    from studio.recognition.quality import tradeoff
+    from studio.recognition.recogniser import TakeVerdict
+
+    verdicts = [TakeVerdict("a", 0, "a", "a", 0.9), TakeVerdict("a", 1, "a", None, 0.3),
+                TakeVerdict("b", 0, "a", "a", 0.8), TakeVerdict("b", 1, "b", "b", 0.6)]
+    curve = tradeoff(verdicts, np.array([-0.5, 0.1, 0.45, 0.7]), 100.0, sensitivities=[0.0, 0.5, 0.8, 1.0])
+    assert curve == [(0.0, 100.0, 0.0), (0.5, 50.0, 25.0), (0.8, 25.0, 50.0), (1.0, 25.0, 75.0)]
+    assert tradeoff(verdicts, np.array([0.1]), None) == [] and tradeoff([], np.array([0.1]), 10.0) == []

@@ -151,6 +151,11 @@ def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
                     and len(window.quality.report.point_ids) == 9, timeout=20000)
     report = window.quality.report
     assert report.loo_accuracy is not None and report.loo_accuracy >= 0.66
+    # the slider's trade-off: missed gestures fall and false triggers rise as sensitivity goes up
+    assert len(report.tradeoff) == 21
+    missed, per_hour = [m for _, m, _ in report.tradeoff], [f for _, _, f in report.tradeoff]
+    assert missed == sorted(missed, reverse=True) and per_hour == sorted(per_hour)
+    assert window.quality.tradeoff_plot.listDataItems()
     assert all(project.take(t).quality is not None for t in report.point_ids)
 
     for key in ("signals", "library", "record", "live", "quality"):

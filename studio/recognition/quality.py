@@ -59,6 +59,28 @@ class QualityReport:
     point_labels: list[str] = field(default_factory=list)
     point_ids: list[int] = field(default_factory=list)
     proto_points: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # (sensitivity, missed gestures %, false triggers per hour) along the slider, when known: tradeoff()
+    tradeoff: list[tuple[float, float, float]] = field(default_factory=list)
+
+
+def tradeoff(verdicts, negative_evidence: np.ndarray, offered_per_hour: float | None,
+             sensitivities=None) -> list[tuple[float, float, float]]:
+    """The sensitivity slider's trade-off: for each sensitivity s (acceptance line at evidence 1 - s),
+    the share of takes a new performance like them would miss (left out of its gesture: ranked wrong, or
+    below the line) and the false triggers per hour on the calibration movement (movements it offers per
+    hour times the share of its negatives above the line). Empty without verdicts or that rate."""
+    if not verdicts or offered_per_hour is None or not len(negative_evidence):
+        return []
+    grid = np.linspace(0.0, 1.0, 21) if sensitivities is None else np.asarray(sensitivities, float)
+    right = np.array([v.best == v.gesture for v in verdicts])
+    evidence = np.array([v.evidence for v in verdicts])
+    negatives = np.asarray(negative_evidence, float)
+    out = []
+    for s in grid:
+        line = 1.0 - s
+        missed = 100.0 * float(np.mean(~(right & (evidence >= line))))
+        out.append((float(s), missed, float(offered_per_hour * np.mean(negatives >= line))))
+    return out
 
 
 @dataclass

@@ -240,8 +240,8 @@ class LiveView(QWidget):
         """The slider in words: its position and the false triggers per hour to expect there, estimated
         on the movement rejection was calibrated on."""
         value = self.sensitivity.value()
-        recogniser = self.service.recogniser
-        per_hour = recogniser.false_triggers_per_hour(value / 100.0) if recogniser is not None else None
+        estimate = getattr(self.service.recogniser, "false_triggers_per_hour", None)
+        per_hour = estimate(value / 100.0) if estimate is not None else None
         self.sensitivity_label.setText(f"{value} %" if per_hour is None else f"{value} % · ≈ {per_hour:.1f} false/h")
         self.sensitivity_label.setToolTip(
             "" if per_hour is None else "Expected false triggers per hour of ordinary movement at this setting, "

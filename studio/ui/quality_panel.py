@@ -20,7 +20,8 @@ from studio.ui.workers import Job
 
 LOW_CONSISTENCY = 0.6  # takes below this are drawn red, hatched and marked ⚠: probably performed differently
 MAP_SYMBOLS = ("o", "s", "t", "d", "h", "p", "t1", "x", "+")  # gestures differ in shape, not only colour
-TITLES = ("<b>Consistency of each take</b>", "<b>Leave-one-out confusion</b>", "<b>Map of all takes</b>")
+TITLES = ("<b>Consistency of each take</b>", "<b>Leave-one-out confusion</b>", "<b>Map of all takes</b>",
+          "<b>Missed gestures vs false triggers</b>")
 
 
 def _ticks(labels: list[str]) -> list[list[tuple[float, str]]]:
@@ -48,7 +49,7 @@ class QualityPanel(QWidget):
         self.warnings.setTextFormat(Qt.TextFormat.RichText)
 
         self.graphics = pg.GraphicsLayoutWidget()
-        self.consistency_plot = self.graphics.addPlot(row=0, col=0, colspan=2, title=TITLES[0])
+        self.consistency_plot = self.graphics.addPlot(row=0, col=0, colspan=3, title=TITLES[0])
         self.consistency_plot.setYRange(0, 1.05, padding=0)
         self.consistency_plot.setLabel("left", "similarity to its other takes")
         self.consistency_plot.setMouseEnabled(x=False, y=False)
@@ -65,6 +66,12 @@ class QualityPanel(QWidget):
         self.map_plot.hideAxis("left")
         self.map_plot.hideAxis("bottom")
         self.map_plot.hideButtons()
+        # The sensitivity slider's trade-off, and where the slider sits on it.
+        self.tradeoff_plot = self.graphics.addPlot(row=1, col=2, title=TITLES[3])
+        self.tradeoff_plot.setLabel("bottom", "false triggers per hour")
+        self.tradeoff_plot.setLabel("left", "missed gestures %")
+        self.tradeoff_plot.setMouseEnabled(x=False, y=False)
+        self.tradeoff_plot.hideButtons()
 
         layout = QVBoxLayout(self)
         top = QGridLayout()
@@ -119,7 +126,13 @@ class QualityPanel(QWidget):
                     joint, feat = embed([t.trimmed() for t in group], rate, channels)
                     takes[name] += [(t.id, j, f) for t, j, f in zip(group, joint, feat)]
             text_emb = dict(zip(texts, model.embed_text(list(texts.values())))) if texts else {}
-            return quality.assess(takes, text_emb, thresholds, self._verdicts(set(rows))), colours
+            verdicts = self._verdicts(set(rows))
+            report = quality.assess(takes, text_emb, thresholds, verdicts)
+            recogniser = self.service.recogniser
+            if verdicts and hasattr(recogniser, "negative_evidence"):
+                report.tradeoff = quality.tradeoff(verdicts, recogniser.negative_evidence(),
+                                                   getattr(recogniser, "offered_per_hour", None))
+            return report, colours
 
         self._job = Job(work, self)
         self._job.finished.connect(self._on_report)
@@ -165,11 +178,17 @@ class QualityPanel(QWidget):
         self._draw(report, colours)
         self.report_ready.emit(report)
 
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
+        """The slider may have moved while the panel was hidden: mark where it sits now."""
+        super().showEvent(event)
+        if self.report is not None:
+            self._draw_tradeoff(self.report)
+
     # -- drawing -------------------------------------------------------------------------------
     def _restyle(self) -> None:
         """Colours and text sizes of the current theme; the last report is redrawn in them."""
         self.graphics.setBackground(theme.colours().plot_bg)
-        for plot, title in zip((self.consistency_plot, self.confusion_plot, self.map_plot), TITLES):
+        for plot, title in zip((self.consistency_plot, self.confusion_plot, self.map_plot, self.tradeoff_plot), TITLES):
             theme.style_plot(plot, title)
         self.confusion_plot.getAxis("left").setWidth(round(90 * theme.font_scale()))
         if self._last is not None:
@@ -199,6 +218,26 @@ class QualityPanel(QWidget):
         self._draw_consistency(report, colours)
         self._draw_confusion(report)
         self._draw_map(report, colours)
+        self._draw_tradeoff(report)
+
+    def _draw_tradeoff(self, report: quality.QualityReport) -> None:
+        plot = self.tradeoff_plot
+        plot.clear()
+        if not report.tradeoff:
+            return
+        t = theme.colours()
+        s, missed, per_hour = (np.array(v) for v in zip(*report.tradeoff))
+        plot.plot(per_hour, missed, pen=pg.mkPen(t.accent, width=2), symbol="o", symbolSize=5,
+                  symbolBrush=pg.mkBrush(t.accent))
+        k = int(np.argmin(np.abs(s - self.service.sensitivity)))
+        plot.addItem(pg.ScatterPlotItem([per_hour[k]], [missed[k]], size=16, symbol="star",
+                                        brush=pg.mkBrush(t.warning), pen=pg.mkPen(t.plot_fg)))
+        here = pg.TextItem(f"slider {s[k]:.0%}: {missed[k]:.0f} % missed, {per_hour[k]:.1f}/h", color=t.plot_fg,
+                           anchor=(0, 1))
+        here.setFont(theme.plot_font())
+        here.setPos(per_hour[k], missed[k])
+        plot.addItem(here)
+        plot.setYRange(0, 100, padding=0.05)
 
     def _draw_consistency(self, report: quality.QualityReport, colours: dict[str, str]) -> None:
         plot = self.consistency_plot
