@@ -4,7 +4,7 @@
 
 The studio on the simulator (real time), the shipped weights loading in the background: three gestures
 defined by words, three takes of each recorded with "simulator performs", one more take left in review
-(record.png), each gesture performed live, the quality report (quality.png), one gesture switched off
+(record.png), each gesture performed live (live.png, with "Show details"), the quality report (quality.png), one gesture switched off
 (library.png), then OSC and WebSocket outputs enabled and the project reopened: they start paused
 (outputs.png). signals.png is the live plot with the device dock. Takes a few minutes.
 """
@@ -94,9 +94,11 @@ def main() -> int:
     recorder.accept()
 
     pause(1.0)
+    window.live_view.details_check.setChecked(True)  # the log also says which movements were not taken
     for name in list(GESTURES) * 2:
         window.device_panel.perform(name.replace(" ", "_"))
         pause(2.5)
+    shot("live", "live")
     wait_until(lambda: window.quality.report is not None and len(window.quality.report.point_ids) == 10, 120)
     shot("quality", "quality")
 
