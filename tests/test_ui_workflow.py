@@ -125,10 +125,23 @@ def test_text_then_takes_then_live_recognition(studio, qtbot, tmp_path):
     events.clear()
     seen_before = window.live_view.events_seen
     performed = list(GESTURES) * 2
-    for name in performed:
+
+    def perform(name: str) -> None:
         window.device_panel.perform(name.replace(" ", "_"))
         _samples_later(window, qtbot, 450)
         qtbot.wait(50)
+
+    for name in performed:
+        perform(name)
+    # A user performs a gesture again when it was not recognised (the stand-in model's rejection of a
+    # simulated performance is borderline now and then): up to three more tries each.
+    for _ in range(3):
+        _samples_later(window, qtbot, 100)
+        qtbot.wait(100)  # events reach the GUI through a timer
+        missing = [n for n in GESTURES if n not in events]
+        for name in missing:
+            performed.append(name)
+            perform(name)
     # events reach the GUI through a timer: on a busy machine the last one may still be on its way
     log = window.live_view.log
     try:
