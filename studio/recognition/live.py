@@ -11,8 +11,9 @@ of a movement.
 All decisions run on the samples' own timestamps and indices (sample time), never on the clock, so a
 recording replayed at any speed gives the same events as in real time. Everything runs on the caller's
 thread (the StreamRunner's); each event carries the sample times of the movement's start and end and of
-the newest sample when it was decided, so the latency a person feels (movement end -> event) can be
-measured: :attr:`LiveEvent.felt_latency_s`.
+the sample that completed the decision, so the latency a person feels (movement end -> event) can be
+measured: :attr:`LiveEvent.felt_latency_s`. A clear gesture is decided early, after ``early_gap_s`` of
+quiet instead of the full gap (:class:`LiveConfig`).
 """
 
 from __future__ import annotations
