@@ -151,3 +151,10 @@ def test_infinite_or_absurd_values_are_parse_errors(bad, recwarn):
     out = p.feed(b"0,0,1\n0,%s,1\n0,0,1\n" % bad)
     assert len(out) == 2 and p.errors == 1
     assert not [w for w in recwarn if "overflow" in str(w.message)]
+
+
+def test_lines_without_accelerometer_values_before_the_unit_is_known_do_not_break_parsing():
+    p = CsvLineParser()
+    out = p.feed(b"nan,nan,nan\n" + b"0,0,1\n" * 6)
+    assert len(out) == 7 and math.isnan(out[0].values[0]) and out[-1].values[2] == pytest.approx(1.0)
+    assert p.acc_unit_chosen == "g"

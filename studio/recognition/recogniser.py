@@ -449,7 +449,7 @@ class Recogniser:
         """Expected false triggers per hour of the calibration movement at ``sensitivity`` (default: the
         current one): movements offered per hour times the share of the negatives that would be accepted.
         None when the calibration does not say how many movements it offers."""
-        rate = getattr(self, "offered_per_hour", None)
+        rate = self.offered_per_hour
         evidence = self.negative_evidence() if rate is not None else np.zeros(0)
         if rate is None or not evidence.size:
             return None

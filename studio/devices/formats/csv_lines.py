@@ -258,7 +258,7 @@ class CsvLineParser(Parser):
                 seq = int(nums[i]) if math.isfinite(nums[i]) else -1
             elif role:
                 ch = CANONICAL_CHANNELS.index(role)
-                default = self._acc_factor if ch < 3 else self._gyro_factor
+                default = (1.0 if self._acc_factor is None else self._acc_factor) if ch < 3 else self._gyro_factor
                 values[ch] = nums[i] * self._col_factor.get(i, default)
         if t_raw is None:
             out.append(Sample(tuple(values), None, seq))
