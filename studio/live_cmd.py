@@ -36,8 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--onnx", action="store_true", help="run the model on onnxruntime (the default)")
     parser.add_argument("--torch", action="store_true", help="run the model on torch instead of onnxruntime")
     parser.add_argument("--events-jsonl", metavar="FILE", default=None,
-                        help="write one JSON object per event (gesture, confidence, sample times of the "
-                             "movement's start and end, emitted time, latencies)")
+                        help="append one JSON object per event (gesture, confidence, sample times of the "
+                             "movement's start and end, emitted time, latencies) to FILE")
     parser.add_argument("--model", default=None, help="model checkpoint folder (default: shipped weights)")
     parser.add_argument("--sensitivity", type=float, default=None,
                         help="0..1, higher triggers more easily (default: the project's setting)")
@@ -81,11 +81,18 @@ def _canonical_take(samples: np.ndarray, channels, rate_hz: float, target_hz: fl
 
 
 def build_recogniser(project, model, sensitivity: float | None = None):
-    """A Recogniser with one class per enabled gesture of ``project`` (trimmed takes, description),
-    calibrated on the project's negatives (or generated ordinary movement when it has none).
+    """A Recogniser with one class per enabled gesture of ``project`` (trimmed takes, description: from
+    the project's cached text vectors where it has them), calibrated on the project's negatives (or the
+    default ordinary movement when it has none).
     Returns (recogniser, enabled gestures)."""
+    from studio.project import text_cache
     from studio.recognition.recogniser import Recogniser
+    from studio.recognition.startup import text_encoder_of
 
+    encoder = text_encoder_of(model)
+    encoder_id = str(getattr(encoder, "model_id", "")) if encoder is not None else ""
+    if encoder_id:  # descriptions the studio has embedded before need no text model
+        encoder.remember(text_cache.cached_vectors(project).get(encoder_id, {}))
     rate = float(model.rate_hz)
     rec = Recogniser(model)
     gestures = [g for g in project.gestures() if g.enabled]
@@ -262,8 +269,8 @@ def _fail(err: object) -> int:
 
 
 def _load_model(args):
-    """onnxruntime by default (torch is not even imported), torch with ``--torch``; one thread: one event
-    at a time, more threads only add scheduling jitter."""
+    """onnxruntime by default (torch loads only for a description without a cached vector), torch with
+    ``--torch``; one thread: one event at a time, more threads only add scheduling jitter."""
     if args.torch:
         import torch
 

@@ -189,3 +189,31 @@ def test_expected_false_triggers_per_hour_follow_the_sensitivity(recogniser):
     rec.set_class("shake", "shake it", [synth.render_gesture("shake", np.random.default_rng(0), RATE)], RATE)
     rec.calibrate([synth.render_idle(np.random.default_rng(1), 3.0, RATE)], RATE)
     assert rec.false_triggers_per_hour() is None  # windows without a rate of offered movements
+
+
+def test_studio_live_uses_the_projects_cached_description_vectors(tmp_path):
+    """A project the studio has embedded descriptions for starts `studio live` without the text model."""
+    from studio.live_cmd import build_recogniser
+    from studio.model.onnx_model import load_inference_model
+    from studio.model.text import TEXT_DIM
+    from studio.project import Project, text_cache
+    from studio.recognition.startup import text_encoder_of
+
+    model = load_inference_model()
+    encoder = text_encoder_of(model)
+    if encoder is None or not getattr(encoder, "model_id", ""):
+        pytest.skip("the shipped model has no cacheable text encoder")
+    project = Project.create(tmp_path / "cached.gesture")
+    try:
+        rng = np.random.default_rng(0)
+        vectors = {}
+        for name in GESTURES:
+            g = project.add_gesture(name, synth.GESTURES[name].description)
+            v = rng.normal(size=TEXT_DIM)
+            vectors[g.description] = (v / np.linalg.norm(v)).astype(np.float32)
+        text_cache.store_vectors(project, encoder.model_id, vectors)
+        rec, gestures = build_recogniser(project, model)
+    finally:
+        project.close()
+    assert [g.name for g in gestures] == list(GESTURES) and set(rec.classes) == set(GESTURES)
+    assert not encoder.loaded  # no sentence had to be embedded
