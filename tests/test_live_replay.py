@@ -191,7 +191,7 @@ def test_expected_false_triggers_per_hour_follow_the_sensitivity(recogniser):
     assert rec.false_triggers_per_hour() is None  # windows without a rate of offered movements
 
 
-def test_studio_live_uses_the_projects_cached_description_vectors(tmp_path):
+def test_studio_live_uses_the_projects_cached_description_vectors(tmp_path, monkeypatch):
     """A project the studio has embedded descriptions for starts `studio live` without the text model."""
     from studio.live_cmd import build_recogniser
     from studio.model.onnx_model import load_inference_model
@@ -203,12 +203,17 @@ def test_studio_live_uses_the_projects_cached_description_vectors(tmp_path):
     encoder = text_encoder_of(model)
     if encoder is None or not getattr(encoder, "model_id", ""):
         pytest.skip("the shipped model has no cacheable text encoder")
+
+    def no_text_model(texts):
+        raise AssertionError(f"the text model was asked for {texts}")
+
+    monkeypatch.setattr(encoder, "_encode", no_text_model)  # sentences not in the encoder's cache end here
     project = Project.create(tmp_path / "cached.gesture")
     try:
         rng = np.random.default_rng(0)
         vectors = {}
-        for name in GESTURES:
-            g = project.add_gesture(name, synth.GESTURES[name].description)
+        for name in GESTURES:  # sentences no earlier test has embedded
+            g = project.add_gesture(name, f"{synth.GESTURES[name].description} ({tmp_path.name})")
             v = rng.normal(size=TEXT_DIM)
             vectors[g.description] = (v / np.linalg.norm(v)).astype(np.float32)
         text_cache.store_vectors(project, encoder.model_id, vectors)
@@ -216,4 +221,3 @@ def test_studio_live_uses_the_projects_cached_description_vectors(tmp_path):
     finally:
         project.close()
     assert [g.name for g in gestures] == list(GESTURES) and set(rec.classes) == set(GESTURES)
-    assert not encoder.loaded  # no sentence had to be embedded
