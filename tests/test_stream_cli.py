@@ -77,14 +77,15 @@ def test_unusable_limits_exit_2_before_streaming(switch: str, value: str, words:
     assert result.returncode == 2 and words in result.stderr and result.stdout == ""
 
 
-def test_ctrl_c_prints_the_summary_and_exits_cleanly() -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_prints_the_summary_and_exits_cleanly(sig) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "studio", "stream", "simulator", "--seconds", "60", "--jsonl"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()  # streaming has started
         assert json.loads(first)["seq"] == 0
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         out, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:

@@ -14,7 +14,9 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -95,14 +97,16 @@ def _channels(source: Source, n: int | None = None) -> tuple[str, ...]:
     return names
 
 
-def _stream(source: Source, args: argparse.Namespace, tally: _Tally) -> None:
+def _stream(source: Source, args: argparse.Namespace, tally: _Tally,
+            stop: threading.Event | None = None) -> None:
     channels = _channels(source)
     keys = [json.dumps(c) for c in channels]
     limit = args.samples if args.samples is not None else math.inf
     deadline = time.monotonic() + args.seconds + GRACE_S
     if not args.jsonl:
         sys.stdout.write(f"{'t':>9} {'seq':>8} " + " ".join(f"{c:>9}" for c in channels) + "\n")
-    while tally.samples < limit and time.monotonic() < deadline:
+    stop = stop or threading.Event()
+    while tally.samples < limit and time.monotonic() < deadline and not stop.is_set():
         try:
             chunk = source.read(min(0.1, max(0.0, deadline - time.monotonic())))
         except DeviceError as err:
@@ -158,8 +162,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"studio stream: cannot open {args.device!r}: {err}", file=sys.stderr)
         return 2
     tally, start, note, code = _Tally(), time.monotonic(), "", 0
+    # Ctrl-C and SIGTERM set a flag the loop checks at every read (at most 0.1 s apart): a flag cannot be
+    # lost the way a KeyboardInterrupt raised inside a callback or a __del__ is.
+    stop = threading.Event()
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+        except ValueError:  # not the main thread (run in-process by a test): keep the defaults
+            break
     try:
-        _stream(source, args, tally)
+        _stream(source, args, tally, stop)
+        if stop.is_set():
+            note = "interrupted"
     except KeyboardInterrupt:
         note = "interrupted"
     except BrokenPipeError:
@@ -172,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
         note, code = "device error", 2
     finally:
         source.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print(_summary(source, tally, time.monotonic() - start, note), file=sys.stderr)
     if code == 0 and tally.samples == 0 and not note:
         print("studio stream: no samples arrived. Check that the device is sending and that the format and "
