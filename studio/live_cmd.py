@@ -249,6 +249,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(problem)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if hasattr(signal, "pthread_sigmask"):  # in case the parent process started us with them blocked
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(previous))
     try:
         try:
             project = Project.open(args.project)

@@ -77,10 +77,17 @@ def test_unusable_limits_exit_2_before_streaming(switch: str, value: str, words:
     assert result.returncode == 2 and words in result.stderr and result.stdout == ""
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_prints_the_summary_and_exits_cleanly(sig) -> None:
+def _ignoring_and_blocking_signals() -> None:  # runs in the child before exec
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+@pytest.mark.parametrize("sig, inherited", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)])
+def test_ctrl_c_prints_the_summary_and_exits_cleanly(sig, inherited) -> None:
+    """Also when started by a parent that ignores and blocks the signals (a child inherits both)."""
     proc = subprocess.Popen([sys.executable, "-m", "studio", "stream", "simulator", "--seconds", "60", "--jsonl"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_ignoring_and_blocking_signals if inherited else None)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()  # streaming has started

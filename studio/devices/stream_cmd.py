@@ -164,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
     tally, start, note, code = _Tally(), time.monotonic(), "", 0
     # Ctrl-C and SIGTERM set a flag the loop checks at every read (at most 0.1 s apart): a flag cannot be
     # lost the way a KeyboardInterrupt raised inside a callback or a __del__ is.
+    # The handlers replace an inherited "ignore", and the signals are unblocked in case the parent
+    # process started us with them blocked.
     stop = threading.Event()
     previous = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -171,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
             previous[sig] = signal.signal(sig, lambda *_: stop.set())
         except ValueError:  # not the main thread (run in-process by a test): keep the defaults
             break
+    if previous and hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(previous))
     try:
         _stream(source, args, tally, stop)
         if stop.is_set():
