@@ -3,7 +3,7 @@
 import math
 import struct
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from studio.devices.formats import detect_format
@@ -118,8 +118,14 @@ def test_random_bytes_never_raise(data):
 def test_truncated_frame_then_valid_frame_counts_one_error(f, cut):
     data = f[3]
     cut = min(cut, len(data) - 1)
+    stream = data[:-cut] + encode_imu6(1, 0, [(2,) * 6])
+    # Where the next frame's first bytes complete the cut one into a frame with a valid CRC (e.g. the cut
+    # byte was 0xA5, the next sync byte), the stream *is* a whole frame followed by a damaged one: no
+    # parser can tell, so such draws say nothing about this case.
+    head = stream[:len(data)]
+    assume(crc16_ccitt(head[2:-2]) != int.from_bytes(head[-2:], "little"))
     parser = FrameParser()
-    out = parser.feed(data[:-cut] + encode_imu6(1, 0, [(2,) * 6]))
+    out = parser.feed(stream)
     assert [s.seq % 0x10000 for s in out] == [1]
     assert parser.errors == 1
 
