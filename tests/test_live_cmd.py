@@ -14,8 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
+from tiny_show import make_show
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 REPO = Path(__file__).resolve().parents[1]
@@ -25,26 +25,8 @@ RATE = 100.0
 @pytest.fixture(scope="module")
 def show(tmp_path_factory):
     """A project with three gestures (3 takes each) and a tiny model checkpoint."""
-    torch = pytest.importorskip("torch")
-    from studio import synth
-    from studio.model.checkpoint import save_checkpoint
-    from studio.model.config import PRESETS
-    from studio.model.encoder import MotionTextModel
-    from studio.project import Project
-    from studio.signals.stream import CANONICAL_CHANNELS, CANONICAL_UNITS
-
-    folder = tmp_path_factory.mktemp("show")
-    torch.manual_seed(0)
-    save_checkpoint(folder / "model", MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], 0)
-    project = Project.create(folder / "show.gesture")
-    rng = np.random.default_rng(0)
-    units = [CANONICAL_UNITS[c] for c in CANONICAL_CHANNELS]
-    for name in ("circle_cw", "shake", "swipe_left"):
-        g = project.add_gesture(name, synth.GESTURES[name].description)
-        for _ in range(3):
-            project.add_take(g.id, synth.render_gesture(name, rng, RATE), RATE, CANONICAL_CHANNELS, units)
-    project.close()
-    return folder
+    pytest.importorskip("torch")
+    return make_show(tmp_path_factory.mktemp("show"))
 
 
 class PtyDevice:

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from shape_model import ShapeModel
+from tiny_show import make_show
 
 from studio import synth
 from studio.devices.registry import open_source
@@ -129,25 +130,9 @@ def test_flush_decides_a_movement_the_stream_ends_in():
 
 @pytest.fixture(scope="module")
 def show(tmp_path_factory):
-    """A project with three gestures (3 takes each) and a tiny model checkpoint (torch)."""
-    torch = pytest.importorskip("torch")
-    from studio.model.checkpoint import save_checkpoint
-    from studio.model.config import PRESETS
-    from studio.model.encoder import MotionTextModel
-    from studio.project import Project
-    from studio.signals.stream import CANONICAL_UNITS
-
-    folder = tmp_path_factory.mktemp("replay_show")
-    torch.manual_seed(0)
-    save_checkpoint(folder / "model", MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], 0)
-    project = Project.create(folder / "show.gesture")
-    rng = np.random.default_rng(0)
-    units = [CANONICAL_UNITS[c] for c in CANONICAL_CHANNELS]
-    for name in GESTURES:
-        g = project.add_gesture(name, synth.GESTURES[name].description)
-        for _ in range(3):
-            project.add_take(g.id, synth.render_gesture(name, rng, RATE), RATE, CANONICAL_CHANNELS, units)
-    project.close()
+    """A project with three gestures (3 takes each), a tiny model checkpoint (torch) and a recording."""
+    pytest.importorskip("torch")
+    folder = make_show(tmp_path_factory.mktemp("replay_show"), GESTURES)
     _recording(folder / "rec.npz", performances=4)
     return folder
 

@@ -9,6 +9,7 @@ import time
 import mido
 import numpy as np
 import pytest
+from tiny_show import save_tiny_model
 
 from studio import live_cmd, live_stage
 from studio.outputs import OutputError, OutputHub
@@ -21,15 +22,11 @@ LOOPBACK = "studio.outputs.midi_loopback"
 @pytest.fixture(scope="module")
 def show(tmp_path_factory):
     """A project with one gesture mapped to a MIDI note, and a tiny model checkpoint."""
-    torch = pytest.importorskip("torch")
-    from studio.model.checkpoint import save_checkpoint
-    from studio.model.config import PRESETS
-    from studio.model.encoder import MotionTextModel
+    pytest.importorskip("torch")
     from studio.project import Project
 
     folder = tmp_path_factory.mktemp("stage")
-    torch.manual_seed(0)
-    save_checkpoint(folder / "model", MotionTextModel(PRESETS["tiny"].model), PRESETS["tiny"], 0)
+    save_tiny_model(folder)
     project = Project.create(folder / "show.gesture")
     project.add_gesture("wave", "wave the hand side to side",
                         output={"midi": {"kind": "note", "number": 65, "length_ms": 60_000}})
